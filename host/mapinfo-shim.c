@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mapinfo-shim: an LD_PRELOAD library for QEMU that sets what the host
+ * reports to the guest as virtio_gpu_resp_map_info.map_info for mapped
+ * blobs, so that every cache attribute can be exercised on a host without
+ * a GPU. It is explicit and selected per run:
+ *
+ *   VGM_MAPINFO=passthrough   the real virglrenderer answer (default)
+ *   VGM_MAPINFO=none|cached|uncached|wc
+ *                             VIRTIO_GPU_MAP_CACHE_NONE/CACHED/UNCACHED/WC
+ *   VGM_MAPINFO=undefined     0x07: inside VIRTIO_GPU_MAP_CACHE_MASK, but
+ *                             not a defined value
+ *   VGM_MAPINFO=raw:N         any 32-bit value N (e.g. raw:0x103 = WC with
+ *                             bits outside the cache mask set)
+ *   VGM_MAPINFO=error         RESOURCE_MAP_BLOB fails on the host
+ *   VGM_MAPINFO=seq:A,B,...   the n-th answer is the n-th mode, cyclically
+ *                             (exercises an attribute that changes on remap)
+ *
+ * Every answer is logged on stderr ("vgm-shim: ...") so the run's log says
+ * what the guest was told.
+ *
+ * QEMU loads libvirglrenderer from a module (hw-display-virtio-gpu-gl.so)
+ * with local binding, so RTLD_NEXT does not find it: the real symbols are
+ * looked up through a handle of the library itself.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAP_CACHE_NONE 0x00
+#define MAP_CACHE_CACHED 0x01
+#define MAP_CACHE_UNCACHED 0x02
+#define MAP_CACHE_WC 0x03
+#define MAP_UNDEFINED 0x07
+
+enum kind { PASS, VALUE, FAIL };
+struct mode { enum kind kind; uint32_t value; };
+
+#define MAX_SEQ 16
+static struct mode seq[MAX_SEQ];
+static unsigned int nseq;
+static unsigned int calls;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static int parse_one(const char *s, struct mode *m)
+{
+	static const struct { const char *name; struct mode m; } names[] = {
+		{ "passthrough", { PASS, 0 } },
+		{ "none", { VALUE, MAP_CACHE_NONE } },
+		{ "cached", { VALUE, MAP_CACHE_CACHED } },
+		{ "uncached", { VALUE, MAP_CACHE_UNCACHED } },
+		{ "wc", { VALUE, MAP_CACHE_WC } },
+		{ "undefined", { VALUE, MAP_UNDEFINED } },
+		{ "error", { FAIL, 0 } },
+	};
+	char *end;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i].name)) {
+			*m = names[i].m;
+			return 0;
+		}
+	}
+	if (!strncmp(s, "raw:", 4)) {
+		errno = 0;
+		m->kind = VALUE;
+		m->value = (uint32_t)strtoul(s + 4, &end, 0);
+		if (!errno && end != s + 4 && !*end)
+			return 0;
+	}
+	return -1;
+}
+
+static void setup(void)
+{
+	const char *env = getenv("VGM_MAPINFO");
+	char buf[256], *tok, *save;
+
+	if (!env || !*env)
+		env = "passthrough";
+	snprintf(buf, sizeof(buf), "%s", !strncmp(env, "seq:", 4) ? env + 4 : env);
+	for (tok = strtok_r(buf, ",", &save); tok && nseq < MAX_SEQ;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (parse_one(tok, &seq[nseq])) {
+			fprintf(stderr, "vgm-shim: bad VGM_MAPINFO element '%s'\n", tok);
+			abort();
+		}
+		nseq++;
+	}
+	if (!nseq) {
+		fprintf(stderr, "vgm-shim: empty VGM_MAPINFO\n");
+		abort();
+	}
+	fprintf(stderr, "vgm-shim: loaded, VGM_MAPINFO=%s\n", env);
+}
+
+static void *real(const char *sym)
+{
+	void *h = dlopen("libvirglrenderer.so.1", RTLD_NOW | RTLD_NOLOAD);
+	void *f = h ? dlsym(h, sym) : NULL;
+
+	if (!f)
+		f = dlsym(RTLD_NEXT, sym);
+	if (!f) {
+		fprintf(stderr, "vgm-shim: cannot find real %s: %s\n", sym, dlerror());
+		abort();
+	}
+	return f;
+}
+
+/* The mode for the answer being prepared; map and get_map_info share it. */
+static struct mode current(int advance)
+{
+	struct mode m;
+
+	pthread_once(&once, setup);
+	pthread_mutex_lock(&lock);
+	m = seq[calls % nseq];
+	if (advance)
+		calls++;
+	pthread_mutex_unlock(&lock);
+	return m;
+}
+
+int virgl_renderer_resource_map(uint32_t res_handle, void **map, uint64_t *out_size)
+{
+	int (*fn)(uint32_t, void **, uint64_t *) = real(__func__);
+
+	if (current(0).kind == FAIL) {
+		fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails (mode error)\n", res_handle);
+		current(1);
+		return -EINVAL;
+	}
+	return fn(res_handle, map, out_size);
+}
+
+int virgl_renderer_resource_map_fixed(uint32_t res_handle, void *map)
+{
+	int (*fn)(uint32_t, void *) = real(__func__);
+
+	if (current(0).kind == FAIL) {
+		fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails (mode error)\n", res_handle);
+		current(1);
+		return -EINVAL;
+	}
+	return fn(res_handle, map);
+}
+
+int virgl_renderer_resource_get_map_info(uint32_t res_handle, uint32_t *map_info)
+{
+	int (*fn)(uint32_t, uint32_t *) = real(__func__);
+	struct mode m = current(1);
+	uint32_t host = 0;
+	int ret;
+
+	ret = fn(res_handle, &host);
+	if (m.kind == PASS) {
+		fprintf(stderr, "vgm-shim: res %u: map_info passthrough ret=%d value=0x%x\n",
+			res_handle, ret, ret ? 0 : host);
+		if (!ret)
+			*map_info = host;
+		return ret;
+	}
+	fprintf(stderr, "vgm-shim: res %u: map_info 0x%x (real: ret=%d value=0x%x)\n",
+		res_handle, m.value, ret, ret ? 0 : host);
+	*map_info = m.value;
+	return 0;
+}

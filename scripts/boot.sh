@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Boot one guest under QEMU (virtio-gpu-gl, blob, hostmem) on the real host
+# stack in the chroot, run a job in it and bring the results back.
+#
+#   boot.sh RUNDIR KERNEL_VARIANT MAPINFO_MODE HOSTMEM JOBSCRIPT
+#
+# RUNDIR receives console.log, qemu.log, job.log, job.rc, dmesg.txt and
+# whatever the job writes to /mnt/host. Everything runs in private mount and
+# PID namespaces: mounts vanish and every process dies with the run, and a
+# timeout (VGM_TIMEOUT, seconds) kills only what this run started.
+STEP=boot
+. "$(dirname "$0")/common.sh"
+
+[ $# -eq 5 ] || die "usage: boot.sh RUNDIR VARIANT MAPINFO HOSTMEM JOB"
+rundir=$(mkdir -p "$1" && cd "$1" && pwd)
+variant=$2 mapinfo=$3 hostmem=$4 job=$5
+ROOT=$(readlink -f "$CACHE/chroot")
+OUTK=$CACHE/out/$variant
+[ -f "$ROOT/.complete" ] || die "no host chroot: run scripts/host-chroot.sh"
+[ -f "$OUTK/bzImage" ] || die "no kernel '$variant': run scripts/kernel-build.sh $variant"
+[ -f "$ROOT/usr/local/lib/mapinfo-shim.so" ] || die "no host shim: run scripts/host-shim.sh"
+timeout=${VGM_TIMEOUT:-900}
+
+rm -f "$rundir"/{console.log,qemu.log,job.log,job.rc,dmesg.txt}
+cp "$OUTK/bzImage" "$rundir/bzImage"
+rm -rf "$rundir/modroot" && cp -a "$OUTK/modroot" "$rundir/modroot"
+cp "$job" "$rundir/job.sh"
+install -m 0755 "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/vgm-guest-init"
+mkdir -p "$ROOT/mnt/host" "$ROOT/mnt/guestroot"
+
+accel=tcg
+# KVM is opt-in (VGM_ACCEL=kvm): nested KVM on these machines fails to
+# emulate some guest instructions; TCG is what CI has.
+[ "${VGM_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ] && accel=kvm
+smp=${VGM_SMP:-2}
+cmdline="console=ttyS0 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 ${VGM_CMDLINE:-}"
+step "boot $variant kernel, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
+
+# the chroot side: Xvfb for QEMU's GL display, then QEMU
+cat >"$rundir/host.sh" <<HOST
+set -e
+export HOME=/tmp DISPLAY=:77 XDG_RUNTIME_DIR=/tmp
+Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >/mnt/host/xvfb.log 2>&1 &
+for i in \$(seq 100); do [ -e /tmp/.X11-unix/X77 ] && break; sleep 0.1; done
+export VGM_MAPINFO='$mapinfo' LD_PRELOAD=/usr/local/lib/mapinfo-shim.so
+exec qemu-system-x86_64 -machine q35,accel=$accel -cpu max -smp $smp -m ${VGM_MEM:-2048} \\
+	-no-reboot -nodefaults -display sdl,gl=on -vga none \\
+	-device virtio-gpu-gl-pci,blob=on,hostmem=$hostmem,venus=on \\
+	-virtfs local,path=/mnt/guestroot,mount_tag=root,security_model=none,readonly=on,multidevs=remap \\
+	-virtfs local,path=/mnt/host,mount_tag=host,security_model=none,multidevs=remap \\
+	-serial file:/mnt/host/console.log -monitor none \\
+	-kernel /mnt/host/bzImage -append '$cmdline'
+HOST
+
+set +e
+timeout --kill-after=10 "$timeout" unshare --mount --pid --fork --kill-child --propagation private \
+	bash -c '
+	set -e
+	R=$1 D=$2
+	mount --bind "$R" "$R/mnt/guestroot"
+	mount -t proc proc "$R/proc"
+	mount --bind /dev "$R/dev"
+	mount -t tmpfs tmpfs "$R/tmp"
+	mount --bind "$D" "$R/mnt/host"
+	exec chroot "$R" /bin/bash /mnt/host/host.sh
+	' vgm-boot "$ROOT" "$rundir" >"$rundir/qemu.log" 2>&1
+rc=$?
+set -e
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	tail -n 20 "$rundir/console.log" >&2 || true
+	die "guest did not finish within ${timeout}s (killed); logs kept in $rundir"
+fi
+if [ $rc -ne 0 ]; then
+	tail -n 20 "$rundir/qemu.log" >&2 || true
+	die "QEMU exited with $rc; logs in $rundir (qemu.log, console.log)"
+fi
+[ -f "$rundir/job.rc" ] || {
+	tail -n 30 "$rundir/console.log" >&2
+	die "guest ended without finishing its job (boot failure or crash); see $rundir/console.log"
+}
+info "guest job exit $(cat "$rundir/job.rc"); logs in $rundir"

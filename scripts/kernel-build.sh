@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Build the guest kernels from the cached pristine tree.
+#
+#   kernel-build.sh stock    pristine 7.2 (bzImage + modules, virtio-gpu =m):
+#                            the baseline, no overlay, no patches
+#   kernel-build.sh ours     this repo's overlay + patches/series, virtio-gpu
+#                            built as a module against the *same* stock kernel
+#   kernel-build.sh builtin  the patched tree with virtio-gpu built in (=y),
+#                            proves the built-in variant links
+#
+# Outputs under $CACHE/out/<variant>/: bzImage, modroot/lib/modules/<kver>.
+# Builds are incremental (O= build dirs kept, ccache).
+STEP=kernel-build
+. "$(dirname "$0")/common.sh"
+
+variant=${1:-stock}
+need_host_pkgs gcc make flex bison bc libelf-dev libssl-dev ccache cpio patch rsync kmod
+[ -d "$CACHE/linux-pristine/" ] || "$TOP/scripts/kernel-source.sh"
+PRISTINE=$(readlink -f "$CACHE/linux-pristine")
+JOBS=${JOBS:-$(nproc)}
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+# both trees live under $CACHE: relative paths let ccache share objects
+export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=5G
+KMAKE=(make -s -j"$JOBS" ARCH=x86_64 CC="ccache gcc" KBUILD_BUILD_TIMESTAMP=0
+	KBUILD_BUILD_USER=vgm KBUILD_BUILD_HOST=vgm)
+OUT=$CACHE/out
+mkdir -p "$OUT"
+
+# configure <srctree> <builddir> <fragment...>: allnoconfig + fragments, then
+# check that every requested option survived.
+configure() {
+	local src=$1 b=$2
+	shift 2
+	local key
+	key=$(inputs_hash "$@")
+	[ -f "$b/.config" ] && [ "$(cat "$b/.vgm-config-key" 2>/dev/null)" = "$key" ] && return 0
+	step "configuring $b from $*"
+	mkdir -p "$b"
+	cat "$@" >"$b/vgm.fragment"
+	"${KMAKE[@]}" -C "$src" O="$b" KCONFIG_ALLCONFIG="$b/vgm.fragment" allnoconfig >/dev/null
+	local bad=0 line opt
+	while read -r line; do
+		case $line in CONFIG_*=*) ;; *) continue ;; esac
+		opt=${line%%=*}
+		if ! grep -qxF "$line" "$b/.config"; then
+			info "config: asked $line, got: $(grep -E "^(# )?$opt[= ]" "$b/.config" || echo unset)"
+			bad=1
+		fi
+	done <"$b/vgm.fragment"
+	[ $bad -eq 0 ] || die "config fragment not applied as written (see lines above)"
+	echo "$key" >"$b/.vgm-config-key"
+}
+
+# The patched tree: hard-linked copy of the pristine tree, our files laid over
+# it, patches/series applied. Rebuilt when any input changes.
+patched_tree() {
+	local dst=$CACHE/linux-patched key f p
+	key=$(cd "$TOP" && find drivers include patches -type f | sort | xargs cat | sha256sum | cut -c1-12)
+	if [ "$(cat "$dst/.vgm-key" 2>/dev/null)" = "$key" ]; then
+		echo "$dst"
+		return
+	fi
+	step "preparing patched tree $dst (overlay + patches/series)"
+	if [ ! -d "$dst" ]; then
+		cp -al "$PRISTINE" "$dst.tmp" && mv "$dst.tmp" "$dst"
+	fi
+	# undo the previous overlay/patches: relink every file we touched to pristine
+	if [ -f "$dst/.vgm-touched" ]; then
+		while read -r f; do
+			rm -f "$dst/$f"
+			[ -e "$PRISTINE/$f" ] && ln "$PRISTINE/$f" "$dst/$f"
+		done <"$dst/.vgm-touched"
+	fi
+	: >"$dst/.vgm-touched"
+	(cd "$TOP" && find drivers include -type f | sort) | while read -r f; do
+		mkdir -p "$(dirname "$dst/$f")"
+		cp --remove-destination "$TOP/$f" "$dst/$f"
+		echo "$f" >>"$dst/.vgm-touched"
+	done
+	if [ -f "$TOP/patches/series" ]; then
+		grep -vE '^\s*(#|$)' "$TOP/patches/series" | while read -r p; do
+			# break hard links before patch writes into a file
+			grep -E '^\+\+\+ b/' "$TOP/patches/$p" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
+				if [ -e "$dst/$f" ]; then
+					cp "$dst/$f" "$dst/$f.vgm" && mv "$dst/$f.vgm" "$dst/$f"
+				fi
+				echo "$f" >>"$dst/.vgm-touched"
+			done
+			patch -d "$dst" -p1 -s --no-backup-if-mismatch -F0 <"$TOP/patches/$p" >&2 ||
+				die "patch $p does not apply to $KVER_PKG"
+		done
+	fi
+	sort -u -o "$dst/.vgm-touched" "$dst/.vgm-touched"
+	echo "$key" >"$dst/.vgm-key"
+	echo "$dst"
+}
+
+build_stock() {
+	local b=$CACHE/build/stock
+	configure "$PRISTINE" "$b" "$TOP/configs/base.config"
+	step "building pristine kernel in $b (cold: ~15 min on 2 cores)"
+	"${KMAKE[@]}" -C "$PRISTINE" O="$b" bzImage modules >&2 || die "pristine kernel build failed"
+	local o=$OUT/stock
+	rm -rf "$o.new" && mkdir -p "$o.new"
+	cp "$b/arch/x86/boot/bzImage" "$o.new/"
+	"${KMAKE[@]}" -C "$PRISTINE" O="$b" INSTALL_MOD_PATH="$o.new/modroot" modules_install >/dev/null
+	"${KMAKE[@]}" -C "$PRISTINE" O="$b" kernelrelease >"$o.new/kernelrelease"
+	rm -rf "$o" && mv "$o.new" "$o"
+	info "stock: $o/bzImage $(cat "$o/kernelrelease")"
+}
+
+build_ours() {
+	[ -f "$OUT/stock/bzImage" ] || build_stock
+	local b=$CACHE/build/stock src kr
+	src=$(patched_tree)
+	kr=$(cat "$OUT/stock/kernelrelease")
+	step "building our virtio-gpu module against the stock kernel $kr"
+	# our uapi header first in the include path, ahead of the stock tree's
+	"${KMAKE[@]}" -C "$b" M="$src/drivers/gpu/drm/virtio" W=1 \
+		NOSTDINC_FLAGS="-nostdinc -I$src/include/uapi -I$src/include" \
+		CONFIG_DRM_VIRTIO_GPU=m modules >&2 || die "our virtio-gpu module failed to build"
+	local o=$OUT/ours
+	rm -rf "$o.new" && mkdir -p "$o.new"
+	cp "$OUT/stock/bzImage" "$OUT/stock/kernelrelease" "$o.new/"
+	cp -a "$OUT/stock/modroot" "$o.new/modroot"
+	local d=$o.new/modroot/lib/modules/$kr/kernel/drivers/gpu/drm/virtio
+	cp "$src"/drivers/gpu/drm/virtio/*.ko "$d/"
+	depmod -b "$o.new/modroot" "$kr"
+	rm -rf "$o" && mv "$o.new" "$o"
+	info "ours: $(ls "$d"/*.ko | xargs -n1 basename | tr '\n' ' ')"
+}
+
+build_builtin() {
+	local b=$CACHE/build/builtin src
+	src=$(patched_tree)
+	printf 'CONFIG_DRM_VIRTIO_GPU=y\n' >"$CACHE/builtin.fragment"
+	configure "$src" "$b" "$TOP/configs/base.config" "$CACHE/builtin.fragment"
+	step "building patched kernel with virtio-gpu built in ($b)"
+	"${KMAKE[@]}" -C "$src" O="$b" W=1 bzImage >&2 || die "built-in kernel build failed"
+	mkdir -p "$OUT/builtin" && cp "$b/arch/x86/boot/bzImage" "$OUT/builtin/"
+	info "builtin: $OUT/builtin/bzImage"
+}
+
+case $variant in
+stock) build_stock ;;
+ours) build_ours ;;
+builtin) build_builtin ;;
+patched-tree) patched_tree ;;
+*) die "unknown variant '$variant' (stock|ours|builtin|patched-tree)" ;;
+esac
