@@ -115,19 +115,28 @@ build_ours() {
 	src=$(patched_tree)
 	kr=$(cat "$OUT/stock/kernelrelease")
 	step "building our virtio-gpu module against the stock kernel $kr"
-	# our uapi header first in the include path, ahead of the stock tree's
+	# our uapi header (only it) first in the include path, ahead of the stock tree's
+	local inc=$CACHE/build/ours-include
+	rm -rf "$inc" && mkdir -p "$inc/drm"
+	cp "$src/include/uapi/drm/virtgpu_drm.h" "$inc/drm/"
+	# its relative includes (drm.h, drm_mode.h) resolve next to it
+	for f in "$src"/include/uapi/drm/drm*.h; do
+		# names the kernel-internal include/drm/ also has must resolve there
+		[ -e "$src/include/drm/$(basename "$f")" ] || ln -s "$f" "$inc/drm/"
+	done
 	"${KMAKE[@]}" -C "$b" M="$src/drivers/gpu/drm/virtio" W=1 \
-		NOSTDINC_FLAGS="-nostdinc -I$src/include/uapi -I$src/include" \
-		CONFIG_DRM_VIRTIO_GPU=m modules >&2 || die "our virtio-gpu module failed to build"
+		NOSTDINC_FLAGS="-nostdinc -I$inc" \
+		CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m ${KCHECK:-} \
+		modules >&2 || die "our virtio-gpu module failed to build"
 	local o=$OUT/ours
 	rm -rf "$o.new" && mkdir -p "$o.new"
 	cp "$OUT/stock/bzImage" "$OUT/stock/kernelrelease" "$o.new/"
 	cp -a "$OUT/stock/modroot" "$o.new/modroot"
 	local d=$o.new/modroot/lib/modules/$kr/kernel/drivers/gpu/drm/virtio
-	cp "$src"/drivers/gpu/drm/virtio/*.ko "$d/"
+	cp "$src"/drivers/gpu/drm/virtio/*.ko "$src"/drivers/gpu/drm/virtio/tests/*.ko "$d/"
 	depmod -b "$o.new/modroot" "$kr"
 	rm -rf "$o" && mv "$o.new" "$o"
-	info "ours: $(ls "$d"/*.ko | xargs -n1 basename | tr '\n' ' ')"
+	info "ours: $(cd "$o/modroot/lib/modules/$kr/kernel/drivers/gpu/drm/virtio" && echo *.ko)"
 }
 
 build_builtin() {

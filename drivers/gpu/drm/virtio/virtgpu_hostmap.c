@@ -1,0 +1,857 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest mappings of host-visible blobs with the host's cache attribute.
+ *
+ * A host-visible blob (VIRTGPU_BLOB_MEM_HOST3D*) is host memory that the
+ * host mapped with some cache attribute and reports in the map_info of its
+ * RESOURCE_MAP_BLOB answer. Guest userspace must map it with the same
+ * attribute: aliases with different attributes are forbidden on arm64 and
+ * break coherency on x86. So:
+ *
+ *  - the answer is decoded (little-endian, masked) and checked: undefined
+ *    values are refused, NONE keeps the old default unless strict_map_info;
+ *  - the attribute gets a kernel mapping of the blob, which on x86 reserves
+ *    the memory type that PAT will give every user PTE; if PAT or the MTRRs
+ *    would turn it into another type, the mapping is refused;
+ *  - mmap installs no PTE; faults insert PFNs (PMDs where aligned) with the
+ *    attribute's pgprot, under a read lock of the blob's state;
+ *  - unmapping the blob on the host first zaps every user PTE under the
+ *    write lock, so the next fault sees the new state.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/dma-buf.h>
+#include <linux/file.h>
+#include <linux/huge_mm.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pgtable.h>
+
+#include <kunit/visibility.h>
+
+#include <drm/drm_debugfs.h>
+#include <drm/drm_file.h>
+#include <drm/drm_print.h>
+#include <drm/drm_vma_manager.h>
+
+#include "virtgpu_drv.h"
+
+/* one rate-limited line per refusal, below the warning level: bad input is not a bug */
+#define hostmap_notice(drm, fmt, ...) \
+	dev_notice_ratelimited((drm)->dev, "[drm] " fmt, ##__VA_ARGS__)
+
+static bool strict_map_info;
+module_param(strict_map_info, bool, 0644);
+MODULE_PARM_DESC(strict_map_info,
+		 "Refuse to map host-visible blobs whose host did not report a cache attribute (default: map them with the default attribute)");
+
+static const char *const attr_names[] = {
+	[VIRTIO_GPU_MAP_ATTR_NONE] = "none",
+	[VIRTIO_GPU_MAP_ATTR_CACHED] = "cached",
+	[VIRTIO_GPU_MAP_ATTR_UNCACHED] = "uncached",
+	[VIRTIO_GPU_MAP_ATTR_WC] = "wc",
+	[VIRTIO_GPU_MAP_ATTR_UNDEFINED] = "undefined",
+};
+
+/**
+ * virtio_gpu_map_info_decode - decode the map_info of a MAP_BLOB answer
+ * @map_info: the value in CPU byte order
+ *
+ * Only the bits of VIRTIO_GPU_MAP_CACHE_MASK carry the cache attribute; the
+ * others are ignored. Values inside the mask that the specification does not
+ * define decode as %VIRTIO_GPU_MAP_ATTR_UNDEFINED: they are never guessed.
+ *
+ * Return: the decoded attribute.
+ */
+enum virtio_gpu_map_attr virtio_gpu_map_info_decode(u32 map_info)
+{
+	switch (map_info & VIRTIO_GPU_MAP_CACHE_MASK) {
+	case VIRTIO_GPU_MAP_CACHE_NONE:
+		return VIRTIO_GPU_MAP_ATTR_NONE;
+	case VIRTIO_GPU_MAP_CACHE_CACHED:
+		return VIRTIO_GPU_MAP_ATTR_CACHED;
+	case VIRTIO_GPU_MAP_CACHE_UNCACHED:
+		return VIRTIO_GPU_MAP_ATTR_UNCACHED;
+	case VIRTIO_GPU_MAP_CACHE_WC:
+		return VIRTIO_GPU_MAP_ATTR_WC;
+	default:
+		return VIRTIO_GPU_MAP_ATTR_UNDEFINED;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_map_info_decode);
+
+/**
+ * virtio_gpu_map_attr_check - may a blob with this attribute be mapped?
+ * @attr: decoded host attribute
+ * @strict: refuse %VIRTIO_GPU_MAP_ATTR_NONE (module parameter strict_map_info)
+ *
+ * Return: 0 if it may, -EINVAL for an undefined attribute, -ENODATA for an
+ * attribute the host did not report in strict mode.
+ */
+int virtio_gpu_map_attr_check(enum virtio_gpu_map_attr attr, bool strict)
+{
+	switch (attr) {
+	case VIRTIO_GPU_MAP_ATTR_NONE:
+		return strict ? -ENODATA : 0;
+	case VIRTIO_GPU_MAP_ATTR_CACHED:
+	case VIRTIO_GPU_MAP_ATTR_UNCACHED:
+	case VIRTIO_GPU_MAP_ATTR_WC:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_map_attr_check);
+
+/**
+ * virtio_gpu_map_attr_pgprot - page protection for an attribute
+ * @attr: a host attribute that passed virtio_gpu_map_attr_check()
+ * @base: protection bits of the mapping, with the default (cached) attribute
+ *
+ * %VIRTIO_GPU_MAP_ATTR_NONE keeps @base, the default that guests used before
+ * hosts reported anything.
+ *
+ * Return: @base with the cache attribute of @attr.
+ */
+pgprot_t virtio_gpu_map_attr_pgprot(enum virtio_gpu_map_attr attr,
+				    pgprot_t base)
+{
+	switch (attr) {
+	case VIRTIO_GPU_MAP_ATTR_UNCACHED:
+		return pgprot_noncached(base);
+	case VIRTIO_GPU_MAP_ATTR_WC:
+		return pgprot_writecombine(base);
+	default:
+		return base;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_map_attr_pgprot);
+
+/**
+ * virtio_gpu_hostmap_caching - effective caching, as reported to userspace
+ * @hm: the blob's mapping state; its lock held by the caller
+ *
+ * Return: one of the VIRTGPU_MAP_CACHING_* values of the uapi.
+ */
+u32 virtio_gpu_hostmap_caching(const struct virtio_gpu_hostmap *hm)
+{
+	switch (hm->state) {
+	case VIRTIO_GPU_HOSTMAP_MAPPED:
+		switch (hm->attr) {
+		case VIRTIO_GPU_MAP_ATTR_CACHED:
+			return VIRTGPU_MAP_CACHING_CACHED;
+		case VIRTIO_GPU_MAP_ATTR_UNCACHED:
+			return VIRTGPU_MAP_CACHING_UNCACHED;
+		case VIRTIO_GPU_MAP_ATTR_WC:
+			return VIRTGPU_MAP_CACHING_WC;
+		default:
+			return VIRTGPU_MAP_CACHING_UNKNOWN;
+		}
+	case VIRTIO_GPU_HOSTMAP_REFUSED:
+	case VIRTIO_GPU_HOSTMAP_ERROR:
+	case VIRTIO_GPU_HOSTMAP_REVOKED:
+		return VIRTGPU_MAP_CACHING_REFUSED;
+	default:
+		return VIRTGPU_MAP_CACHING_UNKNOWN;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_hostmap_caching);
+
+static struct virtio_gpu_device *vram_vgdev(struct virtio_gpu_object_vram *vram)
+{
+	return vram->base.base.base.dev->dev_private;
+}
+
+static u32 vram_res(struct virtio_gpu_object_vram *vram)
+{
+	return vram->base.hw_res_handle;
+}
+
+/**
+ * virtio_gpu_hostmap_init - initialise the mapping state of a new blob
+ * @vram: the blob
+ */
+void virtio_gpu_hostmap_init(struct virtio_gpu_object_vram *vram)
+{
+	init_rwsem(&vram->hostmap.lock);
+	vram->hostmap.state = VIRTIO_GPU_HOSTMAP_UNRESOLVED;
+}
+
+/**
+ * virtio_gpu_hostmap_fini - release what the mapping state holds
+ * @vram: the blob, with no user mapping left
+ */
+void virtio_gpu_hostmap_fini(struct virtio_gpu_object_vram *vram)
+{
+	if (vram->hostmap.vaddr) {
+		iounmap(vram->hostmap.vaddr);
+		vram->hostmap.vaddr = NULL;
+	}
+}
+
+/**
+ * virtio_gpu_hostmap_answer - record the host's answer to RESOURCE_MAP_BLOB
+ * @vram: the blob
+ * @ok: the answer is VIRTIO_GPU_RESP_OK_MAP_INFO
+ * @map_info: &virtio_gpu_resp_map_info.map_info as received (little-endian)
+ *
+ * Called from the response callback with host_visible_lock held; the answer
+ * is checked later, in process context, by the first user of the mapping.
+ */
+void virtio_gpu_hostmap_answer(struct virtio_gpu_object_vram *vram,
+			       bool ok, __le32 map_info)
+{
+	if (ok) {
+		vram->map_info = le32_to_cpu(map_info);
+		vram->map_state = STATE_OK;
+	} else {
+		vram->map_state = STATE_ERR;
+	}
+}
+
+#ifdef CONFIG_X86
+#include <asm/memtype.h>
+
+static const char *x86_cache_name(unsigned long bits)
+{
+	switch (bits & (_PAGE_PWT | _PAGE_PCD)) {
+	case 0:
+		return "WB";
+	case _PAGE_PWT:
+		return "WC";
+	case _PAGE_PCD:
+		return "UC-";
+	default:
+		return "UC";
+	}
+}
+
+/*
+ * PAT decides the cache mode of every PFN mapping from the memory type
+ * reserved for the range, and the MTRRs can override what is asked for
+ * (ioremap_cache() accepts a downgrade to UC- silently). Read the type the
+ * reservation got from the kernel mapping that holds it.
+ */
+static int hostmap_check_platform(struct virtio_gpu_object_vram *vram,
+				  enum virtio_gpu_map_attr attr,
+				  void __iomem *vaddr)
+{
+	unsigned long want, got;
+	unsigned int level;
+	pgprot_t prot;
+	pte_t *pte;
+
+	if (!pat_enabled() || attr == VIRTIO_GPU_MAP_ATTR_NONE)
+		return 0;
+
+	want = pgprot_val(virtio_gpu_map_attr_pgprot(attr, PAGE_KERNEL)) &
+	       _PAGE_CACHE_MASK;
+	pte = lookup_address((unsigned long)vaddr, &level);
+	if (!pte)
+		return -EOPNOTSUPP;
+	prot = __pgprot(pte_flags(*pte));
+	if (level != PG_LEVEL_4K)
+		prot = pgprot_large_2_4k(prot);
+	got = pgprot_val(prot) & _PAGE_CACHE_MASK;
+	if (got == want)
+		return 0;
+
+	drm_notice_once(vram->base.base.base.dev,
+			"resource %u: host maps it %s, but PAT/MTRRs give the guest %s instead of %s: refusing to map\n",
+			vram_res(vram), attr_names[attr], x86_cache_name(got),
+			x86_cache_name(want));
+	return -EOPNOTSUPP;
+}
+#else
+static int hostmap_check_platform(struct virtio_gpu_object_vram *vram,
+				  enum virtio_gpu_map_attr attr,
+				  void __iomem *vaddr)
+{
+	return 0;
+}
+#endif
+
+/* Reserve the memory type of @attr for the blob, for as long as it is mapped. */
+static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
+			   enum virtio_gpu_map_attr attr)
+{
+	resource_size_t phys = vram->vram_node.start;
+	size_t size = vram->vram_node.size;
+	void __iomem *vaddr;
+	int ret;
+
+	switch (attr) {
+	case VIRTIO_GPU_MAP_ATTR_UNCACHED:
+		vaddr = ioremap(phys, size);
+		break;
+	case VIRTIO_GPU_MAP_ATTR_WC:
+		vaddr = ioremap_wc(phys, size);
+		break;
+	default:
+		vaddr = ioremap_cache(phys, size);
+		break;
+	}
+	if (!vaddr) {
+		drm_notice(vram->base.base.base.dev,
+			   "resource %u: cannot reserve memory type %s for [%pa+%zx]: refusing to map\n",
+			   vram_res(vram), attr_names[attr], &phys, size);
+		return -EOPNOTSUPP;
+	}
+
+	ret = hostmap_check_platform(vram, attr, vaddr);
+	if (ret) {
+		iounmap(vaddr);
+		return ret;
+	}
+	vram->hostmap.vaddr = vaddr;
+	return 0;
+}
+
+/* Apply the policy to the host's answer. Called with hostmap.lock held for write. */
+static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
+{
+	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	u32 map_state, map_info;
+	int ret;
+
+	lockdep_assert_held_write(&hm->lock);
+
+	spin_lock(&vgdev->host_visible_lock);
+	map_state = vram->map_state;
+	map_info = vram->map_info;
+	spin_unlock(&vgdev->host_visible_lock);
+
+	if (map_state == STATE_INITIALIZING)
+		return;
+
+	if (map_state != STATE_OK) {
+		hm->state = VIRTIO_GPU_HOSTMAP_ERROR;
+		hm->err = -EIO;
+		hostmap_notice(vgdev->ddev,
+				       "resource %u: host failed RESOURCE_MAP_BLOB (-EIO)\n",
+				       vram_res(vram));
+		return;
+	}
+
+	hm->map_info = map_info;
+	hm->attr = virtio_gpu_map_info_decode(map_info);
+	ret = virtio_gpu_map_attr_check(hm->attr, READ_ONCE(strict_map_info));
+	if (ret) {
+		hm->state = VIRTIO_GPU_HOSTMAP_REFUSED;
+		hm->err = ret;
+		hostmap_notice(vgdev->ddev,
+				       "resource %u: host map_info 0x%x (%s) %s: refusing to map (%d)\n",
+				       vram_res(vram), map_info, attr_names[hm->attr],
+				       ret == -ENODATA ? "and strict_map_info" :
+				       "is not a cache attribute", ret);
+		return;
+	}
+
+	ret = hostmap_reserve(vram, hm->attr);
+	if (ret) {
+		hm->state = VIRTIO_GPU_HOSTMAP_REFUSED;
+		hm->err = ret;
+		return;
+	}
+	hm->state = VIRTIO_GPU_HOSTMAP_MAPPED;
+	hm->err = 0;
+}
+
+/*
+ * Wait (killable) for the host's answer and apply the policy to it once.
+ * Never called with hostmap.lock held.
+ */
+static int hostmap_settle(struct virtio_gpu_object_vram *vram)
+{
+	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	int ret;
+
+	ret = wait_event_killable(vgdev->resp_wq,
+				  READ_ONCE(vram->map_state) != STATE_INITIALIZING);
+	if (ret)
+		return ret;
+
+	if (READ_ONCE(hm->state) != VIRTIO_GPU_HOSTMAP_UNRESOLVED)
+		return 0;
+
+	ret = down_write_killable(&hm->lock);
+	if (ret)
+		return ret;
+	if (hm->state == VIRTIO_GPU_HOSTMAP_UNRESOLVED)
+		hostmap_resolve(vram);
+	up_write(&hm->lock);
+	return 0;
+}
+
+/* Send MAP_BLOB if creation deferred it; false if the window is full. */
+static bool hostmap_request(struct virtio_gpu_object_vram *vram)
+{
+	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
+	bool allocated;
+
+	virtio_gpu_vram_map_deferred(vram);
+	spin_lock(&vgdev->host_visible_lock);
+	allocated = drm_mm_node_allocated(&vram->vram_node);
+	spin_unlock(&vgdev->host_visible_lock);
+	if (allocated && READ_ONCE(vram->map_state) == STATE_INITIALIZING)
+		virtio_gpu_notify(vgdev);
+	return allocated;
+}
+
+static struct virtio_gpu_object_vram *vma_to_vram(struct vm_area_struct *vma)
+{
+	struct drm_gem_object *obj = vma->vm_private_data;
+
+	return to_virtio_gpu_vram(gem_to_virtio_gpu_obj(obj));
+}
+
+/* Page offset in the blob of the page mapped at @addr. */
+static unsigned long vma_blob_pgoff(struct vm_area_struct *vma,
+				    unsigned long addr)
+{
+	struct drm_gem_object *obj = vma->vm_private_data;
+
+	return vma->vm_pgoff - drm_vma_node_start(&obj->vma_node) +
+	       ((addr - vma->vm_start) >> PAGE_SHIFT);
+}
+
+static vm_fault_t hostmap_insert(struct vm_fault *vmf, unsigned int order,
+				 unsigned long pfn, pgprot_t prot)
+{
+	if (!order)
+		return vmf_insert_pfn_prot(vmf->vma, vmf->address & PAGE_MASK,
+					   pfn, prot);
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	/* PMD entries take the VMA's protection: only use them while it matches */
+	if (order == PMD_ORDER &&
+	    pgprot_val(prot) == pgprot_val(vmf->vma->vm_page_prot))
+		return vmf_insert_pfn_pmd(vmf, pfn, vmf->flags & FAULT_FLAG_WRITE);
+#endif
+	return VM_FAULT_FALLBACK;
+}
+
+static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
+						unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct drm_gem_object *obj = vma->vm_private_data;
+	struct virtio_gpu_object_vram *vram = vma_to_vram(vma);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	unsigned long nr = 1UL << order;
+	unsigned long addr = ALIGN_DOWN(vmf->address, PAGE_SIZE << order);
+	unsigned long pgoff, pfn;
+	vm_fault_t ret;
+	pgprot_t prot;
+
+	if (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pgoff = vma_blob_pgoff(vma, addr);
+	if (pgoff + nr > obj->size >> PAGE_SHIFT)
+		return order ? VM_FAULT_FALLBACK : VM_FAULT_SIGBUS;
+	pfn = (vram->vram_node.start >> PAGE_SHIFT) + pgoff;
+	if (!IS_ALIGNED(pfn, nr))
+		return VM_FAULT_FALLBACK;
+
+	if (READ_ONCE(hm->state) == VIRTIO_GPU_HOSTMAP_UNRESOLVED &&
+	    hostmap_settle(vram))
+		return VM_FAULT_NOPAGE; /* killed: the signal ends the task */
+
+	down_read(&hm->lock);
+	switch (hm->state) {
+	case VIRTIO_GPU_HOSTMAP_MAPPED:
+		prot = virtio_gpu_map_attr_pgprot(hm->attr,
+						  vm_get_page_prot(vma->vm_flags));
+		ret = hostmap_insert(vmf, order, pfn, pgprot_decrypted(prot));
+		break;
+	case VIRTIO_GPU_HOSTMAP_UNRESOLVED:
+		/* remapped meanwhile: fault again, which waits for the answer */
+		ret = VM_FAULT_NOPAGE;
+		break;
+	default:
+		ret = VM_FAULT_SIGBUS;
+		break;
+	}
+	up_read(&hm->lock);
+	return ret;
+}
+
+static vm_fault_t virtio_gpu_hostmap_fault(struct vm_fault *vmf)
+{
+	return virtio_gpu_hostmap_huge_fault(vmf, 0);
+}
+
+/* ptrace and /proc/pid/mem: go through the kernel mapping of the blob */
+static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
+				     unsigned long addr, void *buf, int len,
+				     int write)
+{
+	struct drm_gem_object *obj = vma->vm_private_data;
+	struct virtio_gpu_object_vram *vram = vma_to_vram(vma);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	unsigned long offset;
+	int ret;
+
+	offset = (vma_blob_pgoff(vma, addr) << PAGE_SHIFT) + offset_in_page(addr);
+	if (offset >= obj->size)
+		return -EIO;
+	len = min_t(size_t, len, obj->size - offset);
+
+	if (down_read_killable(&hm->lock))
+		return -EINTR;
+	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED) {
+		if (write)
+			memcpy_toio(hm->vaddr + offset, buf, len);
+		else
+			memcpy_fromio(buf, hm->vaddr + offset, len);
+		ret = len;
+	} else {
+		ret = -EIO;
+	}
+	up_read(&hm->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct virtio_gpu_hostmap_vm_ops = {
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+	.fault = virtio_gpu_hostmap_fault,
+	.huge_fault = virtio_gpu_hostmap_huge_fault,
+	.access = virtio_gpu_hostmap_access,
+};
+
+/**
+ * virtio_gpu_hostmap_mmap - set up a user mapping of a host-visible blob
+ * @obj: the blob
+ * @vma: the new mapping; vm_pgoff holds the fake offset of @obj
+ *
+ * Validates and sets the mapping up; installs no page. Waits (killable) for
+ * the host's answer to RESOURCE_MAP_BLOB so that a refusal is an mmap error.
+ * Used by mmap of the DRM file and of an exported dma-buf alike.
+ *
+ * Return: 0, or -EINVAL (not mappable, private mapping, out of bounds, or an
+ * undefined host attribute), -ENODATA (no host attribute, strict mode),
+ * -EOPNOTSUPP (the platform would map another attribute), -EIO (the host
+ * failed RESOURCE_MAP_BLOB), -ENODEV (unmapped on the host), -ENOSPC (no
+ * room in the host-visible window), -EINTR (killed while waiting).
+ */
+int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
+			    struct vm_area_struct *vma)
+{
+	struct virtio_gpu_object *bo = gem_to_virtio_gpu_obj(obj);
+	struct virtio_gpu_object_vram *vram = to_virtio_gpu_vram(bo);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	unsigned long first;
+	pgprot_t prot;
+	int ret;
+
+	if (!(bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE)) {
+		drm_dbg_driver(obj->dev, "resource %u: blob is not mappable\n",
+			       bo->hw_res_handle);
+		return -EINVAL;
+	}
+	/* a private mapping would need COW of PFNs, which have no struct page */
+	if (!(vma->vm_flags & VM_SHARED)) {
+		hostmap_notice(obj->dev,
+				       "resource %u: private mapping of a host-visible blob refused (-EINVAL)\n",
+				       bo->hw_res_handle);
+		return -EINVAL;
+	}
+	first = vma->vm_pgoff - drm_vma_node_start(&obj->vma_node);
+	if (first > obj->size >> PAGE_SHIFT ||
+	    vma_pages(vma) > (obj->size >> PAGE_SHIFT) - first)
+		return -EINVAL;
+
+	if (!hostmap_request(vram)) {
+		hostmap_notice(obj->dev,
+				       "resource %u: no room in the host-visible window (-ENOSPC)\n",
+				       bo->hw_res_handle);
+		return -ENOSPC;
+	}
+	ret = hostmap_settle(vram);
+	if (ret)
+		return -EINTR;
+
+	down_read(&hm->lock);
+	ret = hm->state == VIRTIO_GPU_HOSTMAP_MAPPED ? 0 :
+	      hm->err ? hm->err : -EAGAIN;
+	if (!ret)
+		prot = virtio_gpu_map_attr_pgprot(hm->attr,
+						  vm_get_page_prot(vma->vm_flags));
+	up_read(&hm->lock);
+	if (ret)
+		return ret;
+
+	/*
+	 * VM_PFNMAP | VM_IO: PFNs without struct page, never pinned or
+	 * followed by GUP (KVM maps such VMAs by PFN with the attribute of
+	 * the PTE); VM_DONTEXPAND: mremap cannot grow past the blob;
+	 * VM_DONTDUMP: core dumps do not read host memory.
+	 */
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = pgprot_decrypted(prot);
+	vma->vm_ops = &virtio_gpu_hostmap_vm_ops;
+	return 0;
+}
+
+/**
+ * virtio_gpu_hostmap_query - effective caching of a blob, for userspace
+ * @vram: the blob
+ * @caching: returns a VIRTGPU_MAP_CACHING_* value
+ * @map_info: returns the host's raw map_info (0 without an answer)
+ *
+ * Waits (killable) for a pending MAP_BLOB answer; does not send one.
+ *
+ * Return: 0 or -EINTR.
+ */
+int virtio_gpu_hostmap_query(struct virtio_gpu_object_vram *vram,
+			     u32 *caching, u32 *map_info)
+{
+	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	bool allocated;
+
+	spin_lock(&vgdev->host_visible_lock);
+	allocated = drm_mm_node_allocated(&vram->vram_node);
+	spin_unlock(&vgdev->host_visible_lock);
+	if (allocated && hostmap_settle(vram))
+		return -EINTR;
+
+	if (down_read_killable(&hm->lock))
+		return -EINTR;
+	*caching = virtio_gpu_hostmap_caching(hm);
+	*map_info = hm->state == VIRTIO_GPU_HOSTMAP_UNRESOLVED ? 0 : hm->map_info;
+	up_read(&hm->lock);
+	return 0;
+}
+
+/* Zap every user PTE of the blob: DRM file mappings and dma-buf mappings. */
+static void hostmap_zap(struct drm_gem_object *obj)
+{
+	struct drm_device *dev = obj->dev;
+
+	drm_vma_node_unmap(&obj->vma_node, dev->anon_inode->i_mapping);
+	mutex_lock(&dev->object_name_lock);
+	if (obj->dma_buf)
+		unmap_mapping_range(obj->dma_buf->file->f_mapping,
+				    drm_vma_node_offset_addr(&obj->vma_node),
+				    obj->size, 1);
+	mutex_unlock(&dev->object_name_lock);
+}
+
+/**
+ * virtio_gpu_hostmap_revoke - unmap a blob on the host, and maybe map it again
+ * @vram: the blob
+ * @remap: send RESOURCE_MAP_BLOB again; the new answer decides what later
+ *	faults map, and its attribute may differ from the old one
+ *
+ * Every user PTE is zapped before the host is told to unmap, under the write
+ * lock that faults take for read: no guest PTE points to host pages the host
+ * has released, and the next fault sees the new state (SIGBUS, or the new
+ * attribute after @remap).
+ *
+ * Return: 0, -ENXIO if the blob was never mapped, -ENOMEM, or -EINTR.
+ */
+int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
+{
+	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	struct drm_gem_object *obj = &vram->base.base.base;
+	struct virtio_gpu_object_array *objs = NULL;
+	bool allocated;
+	int ret;
+
+	spin_lock(&vgdev->host_visible_lock);
+	allocated = drm_mm_node_allocated(&vram->vram_node);
+	spin_unlock(&vgdev->host_visible_lock);
+	if (!allocated)
+		return -ENXIO;
+	/* let a pending answer arrive first: it must not land after the remap */
+	ret = hostmap_settle(vram);
+	if (ret)
+		return -EINTR;
+	if (remap) {
+		objs = virtio_gpu_array_alloc(1);
+		if (!objs)
+			return -ENOMEM;
+		virtio_gpu_array_add_obj(objs, obj);
+	}
+
+	ret = down_write_killable(&hm->lock);
+	if (ret) {
+		if (objs)
+			virtio_gpu_array_put_free(objs);
+		return ret;
+	}
+	hostmap_zap(obj);
+	virtio_gpu_hostmap_fini(vram);
+	hm->state = VIRTIO_GPU_HOSTMAP_REVOKED;
+	hm->err = -ENODEV;
+	virtio_gpu_cmd_unmap(vgdev, &vram->base);
+	if (remap) {
+		spin_lock(&vgdev->host_visible_lock);
+		vram->map_state = STATE_INITIALIZING;
+		spin_unlock(&vgdev->host_visible_lock);
+		ret = virtio_gpu_cmd_map(vgdev, objs,
+					 vram->vram_node.start -
+					 vgdev->host_visible_region.addr);
+		if (ret) {
+			virtio_gpu_array_put_free(objs);
+			spin_lock(&vgdev->host_visible_lock);
+			vram->map_state = STATE_ERR;
+			spin_unlock(&vgdev->host_visible_lock);
+		} else {
+			hm->state = VIRTIO_GPU_HOSTMAP_UNRESOLVED;
+			hm->err = 0;
+		}
+	}
+	virtio_gpu_notify(vgdev);
+	up_write(&hm->lock);
+	drm_dbg_driver(obj->dev, "resource %u: unmapped on the host%s\n",
+		       vram_res(vram), remap ? ", map requested again" : "");
+	return ret;
+}
+
+/**
+ * virtio_gpu_hostmap_alignment - alignment of a blob in the host-visible window
+ * @size: size of the blob
+ *
+ * Blobs of at least PMD_SIZE are PMD-aligned so that faults can map them
+ * with PMD entries.
+ *
+ * Return: the alignment for drm_mm_insert_node_generic(), 0 for none.
+ */
+u64 virtio_gpu_hostmap_alignment(u64 size)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	if (size >= PMD_SIZE)
+		return PMD_SIZE;
+#endif
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_hostmap_alignment);
+
+/**
+ * virtio_gpu_get_unmapped_area - &file_operations.get_unmapped_area
+ * @filp: DRM file
+ * @uaddr: address hint
+ * @len: length of the mapping
+ * @pgoff: fake offset of the mapping, in pages
+ * @flags: mmap flags
+ *
+ * A host-visible blob gets a user address congruent to its guest physical
+ * address modulo PMD_SIZE, so that PMD entries can map it; everything else
+ * is left to drm_gem_get_unmapped_area().
+ *
+ * Return: the address, or a negative errno.
+ */
+unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
+					   unsigned long uaddr,
+					   unsigned long len,
+					   unsigned long pgoff,
+					   unsigned long flags)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	struct drm_file *priv = filp->private_data;
+	struct drm_device *dev = priv->minor->dev;
+	struct drm_vma_offset_node *node;
+	struct drm_gem_object *obj = NULL;
+	unsigned long phys_pgoff = 0;
+
+	drm_vma_offset_lock_lookup(dev->vma_offset_manager);
+	node = drm_vma_offset_exact_lookup_locked(dev->vma_offset_manager,
+						  pgoff, len >> PAGE_SHIFT);
+	if (node) {
+		obj = container_of(node, struct drm_gem_object, vma_node);
+		if (!kref_get_unless_zero(&obj->refcount))
+			obj = NULL;
+	}
+	drm_vma_offset_unlock_lookup(dev->vma_offset_manager);
+
+	if (obj && drm_vma_node_is_allowed(node, priv) &&
+	    virtio_gpu_is_vram(gem_to_virtio_gpu_obj(obj))) {
+		struct virtio_gpu_object_vram *vram =
+			to_virtio_gpu_vram(gem_to_virtio_gpu_obj(obj));
+
+		if (len >= PMD_SIZE && hostmap_request(vram))
+			phys_pgoff = (vram->vram_node.start >> PAGE_SHIFT) +
+				     pgoff - drm_vma_node_start(node);
+	}
+	drm_gem_object_put(obj);
+	if (phys_pgoff)
+		return thp_get_unmapped_area(filp, uaddr, len, phys_pgoff, flags);
+#endif
+	return drm_gem_get_unmapped_area(filp, uaddr, len, pgoff, flags);
+}
+
+#ifdef CONFIG_DEBUG_FS
+/*
+ * Test hook: "unmap FD HANDLE" or "remap FD HANDLE" written by a process
+ * that has the blob's GEM HANDLE open on its DRM file FD (root only).
+ */
+static ssize_t hostmap_debugfs_write(struct file *file, const char __user *ubuf,
+				     size_t len, loff_t *ppos)
+{
+	struct drm_device *dev = file->private_data;
+	struct drm_gem_object *obj;
+	struct drm_file *dfile;
+	unsigned int fd, handle;
+	char buf[48], cmd[8];
+	struct file *f;
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%7s %u %u", cmd, &fd, &handle) != 3 ||
+	    (strcmp(cmd, "unmap") && strcmp(cmd, "remap")))
+		return -EINVAL;
+
+	f = fget(fd);
+	if (!f)
+		return -EBADF;
+	ret = -EINVAL;
+	if (f->f_op != dev->driver->fops)
+		goto out_fput;
+	dfile = f->private_data;
+	if (dfile->minor->dev != dev)
+		goto out_fput;
+	ret = -ENOENT;
+	obj = drm_gem_object_lookup(dfile, handle);
+	if (!obj)
+		goto out_fput;
+	ret = -EINVAL;
+	if (virtio_gpu_is_vram(gem_to_virtio_gpu_obj(obj)))
+		ret = virtio_gpu_hostmap_revoke(to_virtio_gpu_vram(gem_to_virtio_gpu_obj(obj)),
+						cmd[0] == 'r');
+	drm_gem_object_put(obj);
+out_fput:
+	fput(f);
+	return ret ? ret : len;
+}
+
+static const struct file_operations hostmap_debugfs_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = hostmap_debugfs_write,
+	.llseek = noop_llseek,
+};
+
+/**
+ * virtio_gpu_hostmap_debugfs_init - create the "hostmap" test hook
+ * @minor: the DRM minor whose debugfs directory receives it
+ */
+void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor)
+{
+	debugfs_create_file("virtio-gpu-hostmap", 0200, minor->debugfs_root,
+			    minor->dev, &hostmap_debugfs_fops);
+}
+#else
+void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor)
+{
+}
+#endif

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest mappings of host-visible blobs with the host's cache attribute.
+ */
+#ifndef VIRTGPU_HOSTMAP_H
+#define VIRTGPU_HOSTMAP_H
+
+#include <linux/mm_types.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+
+struct drm_gem_object;
+struct drm_minor;
+struct file;
+struct virtio_gpu_device;
+struct virtio_gpu_object_vram;
+
+/**
+ * enum virtio_gpu_map_attr - decoded &virtio_gpu_resp_map_info.map_info
+ * @VIRTIO_GPU_MAP_ATTR_NONE: the host did not say (VIRTIO_GPU_MAP_CACHE_NONE)
+ * @VIRTIO_GPU_MAP_ATTR_CACHED: the host maps the blob cached
+ * @VIRTIO_GPU_MAP_ATTR_UNCACHED: the host maps the blob uncached
+ * @VIRTIO_GPU_MAP_ATTR_WC: the host maps the blob write-combined
+ * @VIRTIO_GPU_MAP_ATTR_UNDEFINED: a value the specification does not define
+ */
+enum virtio_gpu_map_attr {
+	VIRTIO_GPU_MAP_ATTR_NONE,
+	VIRTIO_GPU_MAP_ATTR_CACHED,
+	VIRTIO_GPU_MAP_ATTR_UNCACHED,
+	VIRTIO_GPU_MAP_ATTR_WC,
+	VIRTIO_GPU_MAP_ATTR_UNDEFINED,
+};
+
+/**
+ * enum virtio_gpu_hostmap_state - what guest mappings of a blob may do
+ * @VIRTIO_GPU_HOSTMAP_UNRESOLVED: no usable answer yet: either MAP_BLOB is
+ *	pending or its answer has not been checked against the policy
+ * @VIRTIO_GPU_HOSTMAP_MAPPED: faults insert PFNs with @virtio_gpu_hostmap.attr
+ * @VIRTIO_GPU_HOSTMAP_REFUSED: the host answered, the guest cannot honour it
+ * @VIRTIO_GPU_HOSTMAP_ERROR: the host failed RESOURCE_MAP_BLOB
+ * @VIRTIO_GPU_HOSTMAP_REVOKED: the blob was unmapped on the host
+ */
+enum virtio_gpu_hostmap_state {
+	VIRTIO_GPU_HOSTMAP_UNRESOLVED,
+	VIRTIO_GPU_HOSTMAP_MAPPED,
+	VIRTIO_GPU_HOSTMAP_REFUSED,
+	VIRTIO_GPU_HOSTMAP_ERROR,
+	VIRTIO_GPU_HOSTMAP_REVOKED,
+};
+
+/**
+ * struct virtio_gpu_hostmap - per-blob mapping state
+ * @lock: faults and .access hold it for read while they use the state;
+ *	whoever changes the state holds it for write and zaps user PTEs first
+ * @state: see &enum virtio_gpu_hostmap_state
+ * @attr: the host's attribute, valid from the host's answer on
+ * @map_info: the host's raw map_info (CPU byte order), for reporting
+ * @err: the errno mmap returns when @state is not MAPPED
+ * @vaddr: kernel mapping of the blob with @attr; it holds the memory-type
+ *	reservation that makes PAT give user PTEs the same attribute
+ */
+struct virtio_gpu_hostmap {
+	struct rw_semaphore lock;
+	enum virtio_gpu_hostmap_state state;
+	enum virtio_gpu_map_attr attr;
+	u32 map_info;
+	int err;
+	void __iomem *vaddr;
+};
+
+enum virtio_gpu_map_attr virtio_gpu_map_info_decode(u32 map_info);
+int virtio_gpu_map_attr_check(enum virtio_gpu_map_attr attr, bool strict);
+pgprot_t virtio_gpu_map_attr_pgprot(enum virtio_gpu_map_attr attr,
+				    pgprot_t base);
+u32 virtio_gpu_hostmap_caching(const struct virtio_gpu_hostmap *hm);
+
+void virtio_gpu_hostmap_init(struct virtio_gpu_object_vram *vram);
+void virtio_gpu_hostmap_fini(struct virtio_gpu_object_vram *vram);
+void virtio_gpu_hostmap_answer(struct virtio_gpu_object_vram *vram,
+			       bool ok, __le32 map_info);
+int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
+			    struct vm_area_struct *vma);
+int virtio_gpu_hostmap_query(struct virtio_gpu_object_vram *vram,
+			     u32 *caching, u32 *map_info);
+int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram,
+			      bool remap);
+unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
+					   unsigned long uaddr,
+					   unsigned long len,
+					   unsigned long pgoff,
+					   unsigned long flags);
+u64 virtio_gpu_hostmap_alignment(u64 size);
+void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor);
+
+#endif
