@@ -17,6 +17,8 @@ PKGS=(
 	python3 kmod procps util-linux iproute2
 	# building our IGT tests and the host shim against the same libc
 	gcc libc6-dev libdrm-dev pkgconf make
+	# sparse for the kernel checks (the host's is too old for 7.2)
+	sparse
 )
 key=$(printf '%s\n' "${PKGS[@]}" | sha256sum | cut -c1-12)
 ROOT=$CACHE/chroot-$key

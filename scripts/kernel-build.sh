@@ -46,7 +46,7 @@ configure() {
 			info "config: asked $line, got: $(grep -E "^(# )?$opt[= ]" "$b/.config" || echo unset)"
 			bad=1
 		fi
-	done <"$b/vgm.fragment"
+	done < <(tac "$b/vgm.fragment" | awk -F= '/^CONFIG_/ && !seen[$1]++')
 	[ $bad -eq 0 ] || die "config fragment not applied as written (see lines above)"
 	echo "$key" >"$b/.vgm-config-key"
 }
@@ -142,7 +142,7 @@ build_ours() {
 build_builtin() {
 	local b=$CACHE/build/builtin src
 	src=$(patched_tree)
-	printf 'CONFIG_DRM_VIRTIO_GPU=y\n' >"$CACHE/builtin.fragment"
+	printf 'CONFIG_DRM_VIRTIO_GPU=y\nCONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=y\n' >"$CACHE/builtin.fragment"
 	configure "$src" "$b" "$TOP/configs/base.config" "$CACHE/builtin.fragment"
 	step "building patched kernel with virtio-gpu built in ($b)"
 	"${KMAKE[@]}" -C "$src" O="$b" W=1 bzImage >&2 || die "built-in kernel build failed"

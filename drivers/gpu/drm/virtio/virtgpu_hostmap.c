@@ -330,8 +330,8 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 		hm->state = VIRTIO_GPU_HOSTMAP_ERROR;
 		hm->err = -EIO;
 		hostmap_notice(vgdev->ddev,
-				       "resource %u: host failed RESOURCE_MAP_BLOB (-EIO)\n",
-				       vram_res(vram));
+			       "resource %u: host failed RESOURCE_MAP_BLOB (-EIO)\n",
+			       vram_res(vram));
 		return;
 	}
 
@@ -342,10 +342,10 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 		hm->state = VIRTIO_GPU_HOSTMAP_REFUSED;
 		hm->err = ret;
 		hostmap_notice(vgdev->ddev,
-				       "resource %u: host map_info 0x%x (%s) %s: refusing to map (%d)\n",
-				       vram_res(vram), map_info, attr_names[hm->attr],
-				       ret == -ENODATA ? "and strict_map_info" :
-				       "is not a cache attribute", ret);
+			       "resource %u: host map_info 0x%x (%s) %s: refusing to map (%d)\n",
+			       vram_res(vram), map_info, attr_names[hm->attr],
+			       ret == -ENODATA ? "and strict_map_info" :
+			       "is not a cache attribute", ret);
 		return;
 	}
 
@@ -555,8 +555,8 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 	/* a private mapping would need COW of PFNs, which have no struct page */
 	if (!(vma->vm_flags & VM_SHARED)) {
 		hostmap_notice(obj->dev,
-				       "resource %u: private mapping of a host-visible blob refused (-EINVAL)\n",
-				       bo->hw_res_handle);
+			       "resource %u: private mapping of a host-visible blob refused (-EINVAL)\n",
+			       bo->hw_res_handle);
 		return -EINVAL;
 	}
 	first = vma->vm_pgoff - drm_vma_node_start(&obj->vma_node);
@@ -566,8 +566,8 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 
 	if (!hostmap_request(vram)) {
 		hostmap_notice(obj->dev,
-				       "resource %u: no room in the host-visible window (-ENOSPC)\n",
-				       bo->hw_res_handle);
+			       "resource %u: no room in the host-visible window (-ENOSPC)\n",
+			       bo->hw_res_handle);
 		return -ENOSPC;
 	}
 	ret = hostmap_settle(vram);

@@ -1,0 +1,39 @@
+# virtgpu-mapinfo: one entry point. See README.md.
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: all run test kernel host igt patches check bench clean help
+all: run
+
+help:
+	@echo "make run      build what is missing, boot stock + our kernel per host mode, run the IGT suite, print the table"
+	@echo "make test     every check (builds, checkpatch, W=1/sparse, KUnit, IGT matrix); ends with 'N passed, N failed'"
+	@echo "make kernel   pristine 7.2 kernel + our virtio-gpu module (and the built-in variant)"
+	@echo "make host     the Debian unstable chroot (QEMU, virglrenderer, Mesa, IGT) and the map_info shim"
+	@echo "make patches  git format-patch series against 7.2 in results/patches"
+	@echo "make clean    remove results/ (caches stay in \$$VGM_CACHE, default /var/cache/virtgpu-mapinfo)"
+
+run:
+	$(S)/run.sh
+
+test:
+	$(S)/test.sh
+
+kernel:
+	$(S)/kernel-build.sh stock && $(S)/kernel-build.sh ours && $(S)/kernel-build.sh builtin
+
+host:
+	$(S)/host-chroot.sh && $(S)/host-shim.sh
+
+igt:
+	$(S)/igt-build.sh
+
+patches:
+	$(S)/mkpatches.sh
+
+check:
+	$(S)/check.sh all
+
+clean:
+	rm -rf results
+	$(MAKE) -C igt-tests clean

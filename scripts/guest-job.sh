@@ -1,0 +1,31 @@
+# The job run inside the guest by one boot of scripts/run.sh (sourced by
+# /bin/sh, with VGM_* variables prepended by run.sh). Writes into /mnt/host:
+# results.json (igt_runner), kunit.txt, probe.txt, igt-runner.log.
+set -u
+H=/mnt/host
+modprobe virtio_gpu || { echo "vgm-job: modprobe virtio_gpu failed"; exit 1; }
+if [ "$VGM_KERNEL" = ours ]; then
+	modprobe virtgpu_hostmap_test && dmesg | grep -E '^\[[ 0-9.]+\] +(# |ok |not ok |KTAP|1\.\.)' >$H/kunit.txt
+fi
+root=/tmp/igt-root
+mkdir -p $root
+: >$root/test-list.txt
+for b in $H/tests/*; do
+	[ -x "$b" ] || continue
+	n=$(basename "$b")
+	ln -s "$b" $root/$n
+	for s in $("$b" --list-subtests); do echo "igt@$n@$s" >>$root/test-list.txt; done
+done
+if [ "$VGM_UPSTREAM" = 1 ]; then
+	ln -s /usr/libexec/igt-gpu-tools/drm_virtgpu $root/drm_virtgpu
+	for s in $($root/drm_virtgpu --list-subtests); do echo "igt@drm_virtgpu@$s" >>$root/test-list.txt; done
+fi
+echo "vgm-job: $(wc -l <$root/test-list.txt) subtests, host map_info=$VGM_HOST_MAPINFO kernel=$VGM_KERNEL"
+export VGM_HOST_MAPINFO VGM_KERNEL
+[ -x $H/tests/vgm_probe ] && $H/tests/vgm_probe >$H/probe.txt 2>&1
+cd /tmp
+igt_runner --per-test-timeout 120 --overall-timeout 900 $root /tmp/igt-results >$H/igt-runner.log 2>&1
+rc=$?
+cp /tmp/igt-results/results.json $H/results.json 2>/dev/null || echo "vgm-job: igt_runner wrote no results.json (exit $rc)"
+echo "vgm-job: igt_runner exit $rc"
+exit 0

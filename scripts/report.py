@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Print the result table of a run directory made by scripts/run.sh.
+
+Usage: report.py RUNDIR
+
+One row per kernel/window/host mode/test/subtest, with the guest attribute
+the probe read from the guest's own page tables (ptdump) and PAT list. The
+exit status is 1 if anything failed on our kernel, if any guest splatted or
+did not finish, if KUnit failed, or if no subtest ran at all; the stock
+kernel's failures are the baseline and are reported, not gated.
+"""
+import json
+import os
+import re
+import sys
+
+SPLAT = re.compile(r"WARNING:|BUG:|Oops|KASAN|possible circular locking|"
+                   r"INFO: task .* blocked for more than|Kernel panic|"
+                   r"UBSAN|refcount_t:|list_add corruption|general protection")
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def probe_attr(d):
+    """host/guest attribute as the probe read them, or '-'."""
+    txt = read(os.path.join(d, "probe.txt")) or ""
+    m = re.search(r"^probe: (.*)$", txt, re.M)
+    return m.group(1).strip() if m else "-"
+
+
+def main():
+    top = sys.argv[1]
+    rows, problems = [], []
+    counts = {}
+    for k in sorted(os.listdir(top)):
+        kd = os.path.join(top, k)
+        if not os.path.isdir(kd):
+            continue
+        for w in sorted(os.listdir(kd)):
+            for m in sorted(os.listdir(os.path.join(kd, w))):
+                d = os.path.join(kd, w, m)
+                tag = f"{k}/{w}/{m}"
+                if os.path.exists(os.path.join(d, "boot.failed")) or \
+                        read(os.path.join(d, "job.rc")) is None:
+                    problems.append(f"{tag}: guest did not finish (see {d})")
+                    continue
+                dmesg = read(os.path.join(d, "dmesg.txt")) or ""
+                for line in dmesg.splitlines():
+                    if SPLAT.search(line):
+                        problems.append(f"{tag}: kernel splat: {line.strip()}")
+                        break
+                kunit = read(os.path.join(d, "kunit.txt"))
+                if kunit is not None:
+                    ok = len(re.findall(r"\] +ok \d+", kunit))
+                    bad = len(re.findall(r"\] +not ok \d+", kunit))
+                    rows.append((k, w, m, "kunit", "virtio-gpu-hostmap",
+                                 "pass" if ok and not bad else "fail",
+                                 f"{ok} ok, {bad} not ok"))
+                    if bad or not ok:
+                        problems.append(f"{tag}: KUnit: {bad} not ok, {ok} ok")
+                res = read(os.path.join(d, "results.json"))
+                if res is None:
+                    problems.append(f"{tag}: no results.json (igt_runner did not finish)")
+                    continue
+                attr = probe_attr(d)
+                tests = json.loads(res).get("tests", {})
+                for name in sorted(tests):
+                    parts = name.split("@")
+                    test, sub = parts[1], "@".join(parts[2:])
+                    r = tests[name].get("result", "?")
+                    rows.append((k, w, m, test, sub, r, attr))
+                    counts.setdefault(k, {}).setdefault(r, 0)
+                    counts[k][r] += 1
+                    if k != "stock" and r not in ("pass", "skip"):
+                        problems.append(f"{tag}: {test}@{sub}: {r}")
+                    if k == "stock" and test == "drm_virtgpu" and r != "pass":
+                        problems.append(f"{tag}: upstream {sub} on stock: {r}")
+
+    hdr = ("kernel", "window", "host", "test", "subtest", "result", "probe (host -> guest PTE / PAT / query)")
+    widths = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
+    for r in [hdr] + rows:
+        print("  ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+    print()
+    for k, c in sorted(counts.items()):
+        print(f"{k}: " + ", ".join(f"{n} {r}" for r, n in sorted(c.items())))
+    ran = sum(n for c in counts.values() for r, n in c.items() if r != "skip")
+    if not ran:
+        problems.append("the suite ran nothing (every subtest skipped or none listed)")
+    stock_fail = [r for r in rows if r[0] == "stock" and r[5] not in ("pass", "skip")]
+    if stock_fail:
+        print(f"\nstock kernel (baseline) failures, expected where it aliases: {len(stock_fail)}")
+    if problems:
+        print("\nFAILED:")
+        for p in problems:
+            print("  " + p)
+        return 1
+    print("\nverdict: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make test: every check, each counted; ends with "N passed, N failed".
+#   1. the IGT harness self-test
+#   2. kernel builds: pristine (baseline), ours as a module, ours built in
+#   3. checkpatch --strict on the generated series; W=1 + sparse
+#   4. the run matrix (KUnit in the guest, our IGT suite, upstream
+#      drm_virtgpu, on the stock and our kernel), judged by report.py
+STEP=test
+. "$(dirname "$0")/common.sh"
+passed=0 failed=0 names=()
+t0=$(date +%s)
+check() {
+	local name=$1 s
+	shift
+	s=$(date +%s)
+	step "TEST $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		names+=("PASS $name ($(($(date +%s) - s)) s)")
+	else
+		failed=$((failed + 1))
+		names+=("FAIL $name ($(($(date +%s) - s)) s)")
+	fi
+}
+check "igt harness self-test" make -s -C "$TOP/igt-tests" selftest
+check "host stack (chroot, shim)" bash -c "'$TOP/scripts/host-chroot.sh' && '$TOP/scripts/host-shim.sh'"
+check "pristine 7.2 kernel builds" "$TOP/scripts/kernel-build.sh" stock
+check "our virtio-gpu module builds against it" "$TOP/scripts/kernel-build.sh" ours
+check "our driver built in links (W=1)" "$TOP/scripts/kernel-build.sh" builtin
+check "patch series: format-patch + checkpatch --strict" "$TOP/scripts/check.sh" patches
+check "W=1 + sparse clean" "$TOP/scripts/check.sh" build
+check "run matrix: KUnit, IGT suite, drm_virtgpu (report verdict)" "$TOP/scripts/run.sh"
+echo
+printf '%s\n' "${names[@]}"
+echo "total time: $(($(date +%s) - t0)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
