@@ -37,3 +37,6 @@ check:
 clean:
 	rm -rf results
 	$(MAKE) -C igt-tests clean
+
+bench:
+	$(S)/bench.sh

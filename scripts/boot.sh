@@ -33,7 +33,7 @@ accel=tcg
 # emulate some guest instructions; TCG is what CI has.
 [ "${VGM_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ] && accel=kvm
 smp=${VGM_SMP:-2}
-cmdline="console=ttyS0 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 ${VGM_CMDLINE:-}"
+cmdline="console=ttyS0 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 ${VGM_CMDLINE:-}"
 step "boot $variant kernel, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
 
 # the chroot side: Xvfb for QEMU's GL display, then QEMU

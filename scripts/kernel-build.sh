@@ -145,7 +145,7 @@ build_builtin() {
 	printf 'CONFIG_DRM_VIRTIO_GPU=y\nCONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=y\n' >"$CACHE/builtin.fragment"
 	configure "$src" "$b" "$TOP/configs/base.config" "$CACHE/builtin.fragment"
 	step "building patched kernel with virtio-gpu built in ($b)"
-	"${KMAKE[@]}" -C "$src" O="$b" W=1 bzImage >&2 || die "built-in kernel build failed"
+	"${KMAKE[@]}" -C "$src" O="$b" bzImage >&2 || die "built-in kernel build failed"
 	mkdir -p "$OUT/builtin" && cp "$b/arch/x86/boot/bzImage" "$OUT/builtin/"
 	info "builtin: $OUT/builtin/bzImage"
 }

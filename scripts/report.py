@@ -57,11 +57,12 @@ def main():
                         break
                 kunit = read(os.path.join(d, "kunit.txt"))
                 if kunit is not None:
-                    ok = len(re.findall(r"\] +ok \d+", kunit))
-                    bad = len(re.findall(r"\] +not ok \d+", kunit))
+                    tot = re.search(r"# Totals: pass:(\d+) fail:(\d+)", kunit)
+                    ok, bad = (int(tot.group(1)), int(tot.group(2))) if tot else (0, 0)
+                    bad += len(re.findall(r"\] not ok \d+", kunit))
                     rows.append((k, w, m, "kunit", "virtio-gpu-hostmap",
                                  "pass" if ok and not bad else "fail",
-                                 f"{ok} ok, {bad} not ok"))
+                                 f"{ok} passed, {bad} failed"))
                     if bad or not ok:
                         problems.append(f"{tag}: KUnit: {bad} not ok, {ok} ok")
                 res = read(os.path.join(d, "results.json"))
