@@ -146,7 +146,11 @@ build_builtin() {
 	configure "$src" "$b" "$TOP/configs/base.config" "$CACHE/builtin.fragment"
 	step "building patched kernel with virtio-gpu built in ($b)"
 	"${KMAKE[@]}" -C "$src" O="$b" bzImage >&2 || die "built-in kernel build failed"
-	mkdir -p "$OUT/builtin" && cp "$b/arch/x86/boot/bzImage" "$OUT/builtin/"
+	local kr
+	kr=$("${KMAKE[@]}" -C "$src" O="$b" kernelrelease)
+	rm -rf "$OUT/builtin" && mkdir -p "$OUT/builtin/modroot/lib/modules/$kr"
+	cp "$b/arch/x86/boot/bzImage" "$OUT/builtin/"
+	echo "$kr" >"$OUT/builtin/kernelrelease"
 	info "builtin: $OUT/builtin/bzImage"
 }
 
