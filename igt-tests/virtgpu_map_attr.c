@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtgpu_map_attr: the cache attribute of guest mappings of host-visible
+ * virtio-gpu blobs.
+ */
+
+/**
+ * TEST: virtgpu map attr
+ * Category: Core
+ * Mega feature: General Core features
+ * Sub-category: Memory management
+ * Functionality: virtio-gpu host-visible blob mappings
+ * Test category: functionality test
+ * Description: A host-visible blob (VIRTGPU_BLOB_MEM_HOST3D, USE_MAPPABLE)
+ *		is host memory that the host maps with the cache attribute it
+ *		reports in the map_info of its RESOURCE_MAP_BLOB answer. The
+ *		guest must map it into userspace with exactly that attribute,
+ *		or refuse to map it: a second mapping with another attribute is
+ *		an alias. The host's answer for the run is in VGM_HOST_MAPINFO.
+ *		The tests read the process's own page tables (debugfs ptdump),
+ *		/proc/self/pagemap and PAT's memtype list, and compare with
+ *		what RESOURCE_INFO reports (VIRTGPU_PARAM_MAP_CACHING).
+ *
+ * SUBTEST: mapping-whole
+ * Description: Whole mappings of blobs of 4 KiB, 64 KiB, 2 MiB, 4 MiB +
+ *		4 KiB and as large as the window (one dynamic subtest each),
+ *		every page touched: every PTE has the cache mode of the host's
+ *		attribute (cached: WB, uncached: UC-, wc: WC; none: whatever
+ *		the kernel's default gives, reported), every page reads back
+ *		what was written to it, PAT reserved the same type for the
+ *		blob's place in the window, and RESOURCE_INFO reports it. Undefined values and host errors are
+ *		refused with the exact errno; a platform that cannot give the
+ *		attribute must refuse (EOPNOTSUPP) and report REFUSED.
+ *
+ * SUBTEST: mapping-partial
+ * Description: The same for a mapping of the first half of each blob,
+ *		whose pages are the blob's (a whole mapping reads them).
+ *
+ * SUBTEST: mapping-offset
+ * Description: The same for a mapping of the second half of each blob,
+ *		at a non-zero offset, through an exported dma-buf (mmap of the
+ *		DRM file only maps an object from its start).
+ *
+ * SUBTEST: huge-pmd
+ * Description: Blobs of 4 MiB and 4 MiB + 4 KiB are 2 MiB aligned in the
+ *		window, mmap returns an address congruent to the physical
+ *		address modulo 2 MiB, and faults map them with 2 MiB PMD
+ *		entries (4 KiB PTEs for the tail), with the host's attribute.
+ *
+ * SUBTEST: strict-none
+ * Description: With strict_map_info set, a blob whose host reported no
+ *		attribute (map_info NONE) is refused with ENODATA; with any
+ *		other answer the blob maps as without it.
+ *
+ * SUBTEST: query-uapi
+ * Description: VIRTGPU_PARAM_MAP_CACHING is 1, RESOURCE_INFO with the old
+ *		16-byte struct still works, a host-visible blob reports the
+ *		host's map_info and the expected caching before it is mapped,
+ *		and a guest-memory blob reports UNKNOWN and map_info 0.
+ *
+ * SUBTEST: guest-blob-wb
+ * Description: Control group: a guest-memory blob (VIRTGPU_BLOB_MEM_GUEST)
+ *		maps write-back, whatever the host answers for host memory.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "igt_harness.h"
+#include "virtgpu_map_lib.h"
+
+IGT_TEST_DESCRIPTION("Guest mappings of host-visible virtio-gpu blobs use exactly the cache attribute the host reported in map_info, or are refused.");
+
+enum shape { WHOLE, PARTIAL, OFFSET };
+
+static const char *const shape_names[] = { "whole", "partial", "offset" };
+
+struct size_case {
+	const char *name;
+	uint64_t size;		/* 0: the window */
+};
+
+static const struct size_case sizes[] = {
+	{ "4k", 4 * VGM_KIB },
+	{ "64k", 64 * VGM_KIB },
+	{ "2m", 2 * VGM_MIB },
+	{ "4m-plus-4k", 4 * VGM_MIB + 4 * VGM_KIB },
+	{ "window", 0 },
+};
+
+/* the largest blob the window test makes (host memory behind it is real) */
+#define WINDOW_CAP (512 * VGM_MIB)
+
+static void shape_range(uint64_t size, enum shape shape, uint64_t *off, uint64_t *len)
+{
+	uint64_t half = (size / 2) & ~(VGM_PAGE - 1);
+
+	switch (shape) {
+	case WHOLE:
+		*off = 0;
+		*len = size;
+		break;
+	case PARTIAL:
+		*off = 0;
+		*len = half;
+		break;
+	case OFFSET:
+		*off = (size - half + VGM_PAGE - 1) & ~(VGM_PAGE - 1);
+		*len = size - *off;
+		break;
+	}
+}
+
+static uint64_t window_blob_size(int fd)
+{
+	uint64_t base, size;
+
+	igt_require_f(vgm_window(fd, &base, &size),
+		      "host-visible window not found in /proc/iomem\n");
+	igt_info("host-visible window [0x%" PRIx64 "+0x%" PRIx64 "]\n", base, size);
+	return size < WINDOW_CAP ? size : WINDOW_CAP;
+}
+
+/*
+ * Where [off, off + len) of the blob is: the driver's allocator says where
+ * the blob is (pagemap cannot: VM_PFNMAP mappings are holes to it).
+ */
+static uint64_t mapping_phys(const struct vgm_blob *b, uint64_t off, uint64_t len,
+			     const char *what)
+{
+	uint64_t phys = vgm_blob_phys(b, off), base, size;
+
+	if (vgm_window(b->fd, &base, &size))
+		igt_assert_f(phys >= base && phys + len <= base + size,
+			     "%s: at [0x%" PRIx64 "+0x%" PRIx64 "], outside the host-visible window [0x%" PRIx64 "+0x%" PRIx64 "]\n",
+			     what, phys, len, base, size);
+	return phys;
+}
+
+/*
+ * The mapping shows the blob's pages at off, in order: what it wrote is what
+ * a whole mapping of the blob through the DRM file reads at off.
+ */
+static void check_same_pages(const struct vgm_blob *b, const void *p, uint64_t off,
+			     uint64_t len, uint32_t seed, const char *what)
+{
+	uint8_t *whole;
+	int64_t bad;
+	int err;
+
+	whole = __vgm_mmap(b, 0, b->size, PROT_READ, MAP_SHARED, &err);
+	igt_assert_f(whole, "%s: a whole mapping to compare with failed: %s\n", what, strerror(err));
+	bad = vgm_check_stamps(whole + off, len, seed);
+	munmap(whole, b->size);
+	igt_assert_f(bad < 0,
+		     "%s: page %" PRId64 " of the mapping is not page %" PRId64 " of the blob (a whole mapping reads something else there)\n",
+		     what, bad, bad + (int64_t)(off / VGM_PAGE));
+	(void)p;
+}
+
+/*
+ * Check a mapping the guest made: contents, PTE cache mode, pages, PAT.
+ * Returns the PTE cache mode.
+ */
+static int check_mapping(struct vgm_ctx *c, const struct vgm_blob *b,
+			 const struct vgm_expect *e, void *p, uint64_t off,
+			 uint64_t len, const char *what)
+{
+	uint32_t seed = (uint32_t)rand();
+	uint64_t phys;
+	int64_t bad;
+	int cache;
+
+	/* distinct stamps per page: pages aliasing each other do not read back */
+	vgm_write_stamps(p, len, seed);
+	bad = vgm_check_stamps(p, len, seed);
+	igt_assert_f(bad < 0, "%s: page %" PRId64 " does not read back what was written\n", what, bad);
+
+	cache = vgm_assert_ptes(p, len, what);
+	if (e->cache == VGM_CACHE_ANY)
+		igt_info("%s: host gave no attribute the guest can use (%s): compat mapping, guest PTEs are %s\n",
+			 what, e->what, vgm_cache_name(cache));
+	else
+		igt_assert_f(cache == e->cache,
+			     "%s: guest maps host-%s memory as %s: alias (the PTEs must be %s)\n",
+			     what, vgm_attr_name(e->attr), vgm_cache_name(cache),
+			     vgm_cache_name(e->cache));
+
+	if (off || len != b->size)
+		check_same_pages(b, p, off, len, seed, what);
+
+	phys = mapping_phys(b, off, len, what);
+	vgm_assert_pat(phys, len, cache, what);
+	igt_info("%s: host %s, PTEs %s, PAT %s for [0x%" PRIx64 "+0x%" PRIx64 "], RESOURCE_INFO %s\n",
+		 what, c->host.name, vgm_cache_name(cache), vgm_cache_name(cache), phys, len,
+		 c->have_query ? vgm_caching_name(e->caching) : "(not reported by this kernel)");
+	return cache;
+}
+
+static void test_mapping(const struct size_case *sc, enum shape shape)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint64_t size, off, len;
+	char what[96];
+	int refusal;
+	void *p;
+
+	vgm_ctx_open(&c);
+	size = sc->size ? sc->size : window_blob_size(c.fd);
+	shape_range(size, shape, &off, &len);
+	snprintf(what, sizeof(what), "blob of %s (%" PRIu64 " KiB), %s mapping [+0x%" PRIx64 ", %" PRIu64 " KiB]",
+		 sc->name, size / 1024, shape_names[shape], off, len / 1024);
+
+	vgm_blob_create_retry(c.fd, size, &b);
+	p = vgm_map_expected(&c, &b, shape == OFFSET ? VGM_VIA_DMABUF : VGM_VIA_DRM,
+			     off, len, &e, &refusal);
+	if (!p) {
+		igt_info("%s: refused with %s (%s)\n", what, strerror(refusal), e.what);
+	} else {
+		check_mapping(&c, &b, &e, p, off, len, what);
+		vgm_unmap(p, len);
+	}
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_huge_pmd(void)
+{
+	static const uint64_t huge_sizes[] = { 4 * VGM_MIB, 4 * VGM_MIB + 4 * VGM_KIB };
+	struct vgm_ctx c;
+	unsigned int i;
+
+	vgm_ctx_open(&c);
+	igt_require_f(c.have_query,
+		      "kernel without VIRTGPU_PARAM_MAP_CACHING: its driver maps host-visible blobs eagerly with 4 KiB PTEs (io_remap_pfn_range), no PMD mappings to check\n");
+
+	for (i = 0; i < ARRAY_SIZE(huge_sizes); i++) {
+		uint64_t size = huge_sizes[i], aligned = size & ~(VGM_PMD - 1);
+		struct vgm_ptdump pt;
+		struct vgm_expect e;
+		struct vgm_span s;
+		struct vgm_blob b;
+		uint64_t phys;
+		char what[64];
+		uint8_t *p;
+
+		snprintf(what, sizeof(what), "blob of %" PRIu64 " KiB", size / 1024);
+		vgm_blob_create_retry(c.fd, size, &b);
+		p = vgm_map_or_skip(&c, &b, &e);
+
+		phys = mapping_phys(&b, 0, size, what);
+		igt_assert_f(!(phys & (VGM_PMD - 1)),
+			     "%s: not 2 MiB aligned in the host-visible window (at 0x%" PRIx64 ")\n", what, phys);
+		igt_assert_f(((uintptr_t)p & (VGM_PMD - 1)) == (phys & (VGM_PMD - 1)),
+			     "%s: mmap returned %p, not congruent to its physical address 0x%" PRIx64 " modulo 2 MiB\n",
+			     what, p, phys);
+
+		check_mapping(&c, &b, &e, p, 0, size, what);
+
+		igt_assert_eq(vgm_ptdump_read(&pt), 0);
+		vgm_ptdump_span(&pt, (uintptr_t)p, aligned, &s);
+		igt_assert_f(s.pmd_bytes == aligned,
+			     "%s: only %" PRIu64 " of its %" PRIu64 " KiB in 2 MiB steps are mapped by PMD entries (%" PRIu64 " KiB by 4 KiB PTEs)\n",
+			     what, s.pmd_bytes / 1024, aligned / 1024, s.pte_bytes / 1024);
+		if (size > aligned) {
+			vgm_ptdump_span(&pt, (uintptr_t)p + aligned, size - aligned, &s);
+			igt_assert_f(s.pte_bytes == size - aligned,
+				     "%s: the %" PRIu64 " KiB tail is not mapped by 4 KiB PTEs\n",
+				     what, (size - aligned) / 1024);
+		}
+		vgm_ptdump_free(&pt);
+		igt_info("%s: %" PRIu64 " KiB mapped by PMDs at %p (phys 0x%" PRIx64 ")\n",
+			 what, aligned / 1024, p, phys);
+
+		vgm_unmap(p, size);
+		vgm_gem_close(c.fd, b.handle);
+	}
+	vgm_ctx_close(&c);
+}
+
+static void test_strict_none(void)
+{
+	struct vgm_resource_info ri = {};
+	struct vgm_ctx c;
+	struct vgm_expect e;
+	struct vgm_blob b;
+	int old, ret, qret = 0, err = 0;
+	uint64_t size = 64 * VGM_KIB;
+	void *p = NULL;
+
+	old = vgm_strict_get();
+	igt_require_f(old >= 0, "no module parameter %s: this kernel has no strict mode\n",
+		      VGM_STRICT_PARAM);
+	vgm_ctx_open(&c);
+
+	/*
+	 * The parameter is read when the host's answer is first used (the
+	 * query or the mmap): do both before restoring it, assert after.
+	 */
+	igt_assert_eq(vgm_strict_set(true), 0);
+	ret = __vgm_blob_create(c.fd, size, VIRTGPU_BLOB_MEM_HOST3D,
+				VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, &b);
+	if (!ret) {
+		if (c.have_query)
+			qret = __vgm_query(c.fd, b.handle, &ri);
+		p = __vgm_mmap(&b, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	}
+	vgm_strict_set(old == 1);
+
+	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB failed: %s\n", strerror(-ret));
+	igt_assert_f(qret == 0, "RESOURCE_INFO failed: %s\n", strerror(-qret));
+	vgm_expect_for(&c.host, c.have_query, &ri, true, &e);
+	igt_info("host %s, strict_map_info: %s\n", c.host.name, e.what);
+
+	if (!e.map) {
+		if (p)
+			munmap(p, size);
+		igt_assert_f(!p, "strict_map_info: mmap of a blob the guest must refuse (%s) succeeded\n", e.what);
+		igt_assert_f(err == e.err, "strict_map_info: mmap failed with %s, expected %s (%s)\n",
+			     strerror(err), strerror(e.err), e.what);
+		if (c.have_query)
+			igt_assert_f(ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED,
+				     "strict_map_info: RESOURCE_INFO reports %s for a refused blob, expected REFUSED\n",
+				     vgm_caching_name(ri.map_caching));
+	} else if (!p) {
+		igt_assert_f(err == EOPNOTSUPP && e.platform_may_refuse &&
+			     ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED,
+			     "strict_map_info: mmap failed with %s (RESOURCE_INFO %s), expected a mapping (%s)\n",
+			     strerror(err), vgm_caching_name(ri.map_caching), e.what);
+		igt_info("refused by the platform, as without strict_map_info\n");
+	} else {
+		igt_assert_f(!c.have_query || ri.map_caching == e.caching,
+			     "strict_map_info: RESOURCE_INFO reports %s, expected %s\n",
+			     vgm_caching_name(ri.map_caching), vgm_caching_name(e.caching));
+		check_mapping(&c, &b, &e, p, 0, size, "strict_map_info mapping");
+		munmap(p, size);
+	}
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+struct old_resource_info {
+	__u32 bo_handle;
+	__u32 res_handle;
+	__u32 size;
+	__u32 blob_mem;
+};
+
+#define OLD_IOCTL_RESOURCE_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VIRTGPU_RESOURCE_INFO, struct old_resource_info)
+
+static void test_query_uapi(void)
+{
+	struct old_resource_info old = {};
+	struct vgm_resource_info ri;
+	struct vgm_blob b, g;
+	struct vgm_ctx c;
+	struct vgm_expect e;
+	uint64_t size = 64 * VGM_KIB;
+	int ret;
+
+	vgm_ctx_open(&c);
+	igt_require_f(c.have_query,
+		      "kernel without VIRTGPU_PARAM_MAP_CACHING (GETPARAM answers EINVAL): RESOURCE_INFO does not report map_caching\n");
+
+	vgm_blob_create(c.fd, size, &b);
+
+	/* old userspace: the 16-byte struct still works */
+	old.bo_handle = b.handle;
+	igt_assert_f(igt_ioctl(c.fd, OLD_IOCTL_RESOURCE_INFO, &old) == 0,
+		     "RESOURCE_INFO with the old 16-byte struct failed: %s\n", strerror(errno));
+	igt_assert_eq_u32(old.res_handle, b.res);
+	igt_assert_eq_u32(old.size, (uint32_t)size);
+	igt_assert_eq_u32(old.blob_mem, VIRTGPU_BLOB_MEM_HOST3D);
+
+	/* before any mmap: the query waits for the host's answer */
+	ret = __vgm_query(c.fd, b.handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	igt_assert_eq_u32(ri.res_handle, b.res);
+	igt_assert_eq_u32(ri.size, (uint32_t)size);
+	igt_assert_eq_u32(ri.blob_mem, VIRTGPU_BLOB_MEM_HOST3D);
+	vgm_expect_for(&c.host, true, &ri, c.strict, &e);
+	igt_info("host %s: RESOURCE_INFO before mmap: map_caching %s, map_info 0x%x (%s)\n",
+		 c.host.name, vgm_caching_name(ri.map_caching), ri.map_info, e.what);
+	if (e.map_info_known)
+		igt_assert_f(ri.map_info == e.map_info,
+			     "RESOURCE_INFO reports map_info 0x%x, the host answers 0x%x\n",
+			     ri.map_info, e.map_info);
+	if (e.map && e.platform_may_refuse)
+		igt_assert_f(ri.map_caching == e.caching ||
+			     ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED,
+			     "RESOURCE_INFO reports map_caching %s, expected %s (or REFUSED if the platform cannot)\n",
+			     vgm_caching_name(ri.map_caching), vgm_caching_name(e.caching));
+	else
+		igt_assert_f(ri.map_caching == (e.map ? e.caching : VIRTGPU_MAP_CACHING_REFUSED),
+			     "RESOURCE_INFO reports map_caching %s, expected %s (%s)\n",
+			     vgm_caching_name(ri.map_caching),
+			     vgm_caching_name(e.map ? e.caching : VIRTGPU_MAP_CACHING_REFUSED), e.what);
+
+	/* memory of the guest: not host-visible, nothing to report */
+	vgm_blob_guest(c.fd, size, &g);
+	ret = __vgm_query(c.fd, g.handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO of a guest blob failed: %s\n", strerror(-ret));
+	igt_assert_eq_u32(ri.blob_mem, VIRTGPU_BLOB_MEM_GUEST);
+	igt_assert_f(ri.map_caching == VIRTGPU_MAP_CACHING_UNKNOWN && ri.map_info == 0,
+		     "a guest-memory blob reports map_caching %s, map_info 0x%x; expected UNKNOWN, 0\n",
+		     vgm_caching_name(ri.map_caching), ri.map_info);
+
+	vgm_gem_close(c.fd, g.handle);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_guest_blob_wb(void)
+{
+	uint64_t size = 64 * VGM_KIB;
+	struct vgm_blob g;
+	uint32_t seed = 0x5eed;
+	int fd, err, cache;
+	void *p;
+
+	fd = vgm_open_ctx();
+	vgm_blob_guest(fd, size, &g);
+	p = __vgm_mmap(&g, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(p, "mmap of a guest-memory blob failed: %s\n", strerror(err));
+	vgm_write_stamps(p, size, seed);
+	igt_assert_f(vgm_check_stamps(p, size, seed) < 0,
+		     "a guest-memory blob does not read back what was written\n");
+	cache = vgm_assert_ptes(p, size, "guest-memory blob");
+	igt_assert_f(cache == VGM_CACHE_WB,
+		     "a guest-memory blob is mapped %s, expected WB (it is ordinary guest RAM)\n",
+		     vgm_cache_name(cache));
+	munmap(p, size);
+	vgm_gem_close(fd, g.handle);
+	close(fd);
+}
+
+int igt_main()
+{
+	static const enum shape shapes[] = { WHOLE, PARTIAL, OFFSET };
+	volatile unsigned int s, i;
+
+	igt_fixture() {
+		int fd = vgm_open_render();
+		struct vgm_host h;
+
+		vgm_require_host_visible(fd);
+		vgm_host_get(&h);
+		igt_require_f(h.kind != VGM_HOST_UNSET,
+			      "VGM_HOST_MAPINFO is not set to what the host answers (passthrough, none, cached, uncached, wc, undefined, raw:N, error)\n");
+		igt_require_f(getuid() == 0, "needs root (debugfs page tables, pagemap PFNs)\n");
+		close(fd);
+	}
+
+	for (s = 0; s < ARRAY_SIZE(shapes); s++) {
+		igt_describe("Cache mode of every PTE, PAT memtype and RESOURCE_INFO of a mapping of a host-visible blob, per blob size.");
+		igt_subtest_with_dynamic_f("mapping-%s", shape_names[shapes[s]]) {
+			for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+				if (shapes[s] != WHOLE && sizes[i].size == VGM_PAGE)
+					continue;
+				igt_dynamic_f("%s", sizes[i].name)
+					test_mapping(&sizes[i], shapes[s]);
+			}
+		}
+	}
+
+	igt_describe("Blobs of 2 MiB and more are mapped with PMD entries.");
+	igt_subtest("huge-pmd")
+		test_huge_pmd();
+
+	igt_describe("strict_map_info refuses blobs whose host reported no attribute.");
+	igt_subtest("strict-none")
+		test_strict_none();
+
+	igt_describe("VIRTGPU_PARAM_MAP_CACHING and the RESOURCE_INFO extension.");
+	igt_subtest("query-uapi")
+		test_query_uapi();
+
+	igt_describe("Guest-memory blobs map write-back (control group).");
+	igt_subtest("guest-blob-wb")
+		test_guest_blob_wb();
+}

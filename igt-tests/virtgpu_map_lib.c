@@ -1,0 +1,1542 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtgpu_map_lib: helpers shared by the virtgpu_map_* tests. See the
+ * header for what each part is for.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "igt_harness.h"
+#include "virtgpu_map_lib.h"
+
+/*
+ * virgl protocol, from Mesa's src/virtio/virtio-gpu/virgl_protocol.h and
+ * virgl_hw.h (the values are the wire protocol, they do not change).
+ */
+#define VIRGL_CMD0(cmd, obj, len) ((cmd) | ((obj) << 8) | ((len) << 16))
+#define VIRGL_CCMD_RESOURCE_COPY_REGION 17
+#define VIRGL_CCMD_PIPE_RESOURCE_CREATE 48
+#define VIRGL_PIPE_RES_CREATE_SIZE 11
+#define VIRGL_PIPE_RES_CREATE_TARGET 1
+#define VIRGL_PIPE_RES_CREATE_FORMAT 2
+#define VIRGL_PIPE_RES_CREATE_BIND 3
+#define VIRGL_PIPE_RES_CREATE_WIDTH 4
+#define VIRGL_PIPE_RES_CREATE_HEIGHT 5
+#define VIRGL_PIPE_RES_CREATE_DEPTH 6
+#define VIRGL_PIPE_RES_CREATE_ARRAY_SIZE 7
+#define VIRGL_PIPE_RES_CREATE_LAST_LEVEL 8
+#define VIRGL_PIPE_RES_CREATE_NR_SAMPLES 9
+#define VIRGL_PIPE_RES_CREATE_FLAGS 10
+#define VIRGL_PIPE_RES_CREATE_BLOB_ID 11
+#define VIRGL_CMD_RESOURCE_COPY_REGION_SIZE 13
+#define PIPE_BUFFER 0
+#define VIRGL_FORMAT_R8_UNORM 64
+#define VIRGL_BIND_VERTEX_BUFFER (1u << 4)
+#define VIRGL_RESOURCE_FLAG_MAP_PERSISTENT (1u << 1)
+#define VIRGL_RESOURCE_FLAG_MAP_COHERENT (1u << 2)
+
+#define DRM_MAJOR 226
+
+/* ---------------------------------------------------------------- device */
+
+static bool is_virtio_gpu(int fd)
+{
+	char name[32] = "";
+	struct drm_version v = { .name_len = sizeof(name) - 1, .name = name };
+
+	if (igt_ioctl(fd, DRM_IOCTL_VERSION, &v))
+		return false;
+	return !strcmp(name, "virtio_gpu");
+}
+
+/**
+ * vgm_open_render: open the render node of the virtio-gpu device
+ *
+ * Skips the subtest if there is none.
+ */
+int vgm_open_render(void)
+{
+	char path[64];
+	int i, fd;
+
+	for (i = 128; i < 192; i++) {
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (is_virtio_gpu(fd))
+			return fd;
+		close(fd);
+	}
+	igt_skip("no virtio_gpu render node in /dev/dri (is virtio_gpu loaded?)\n");
+}
+
+int __vgm_getparam(int fd, uint64_t param, uint64_t *value)
+{
+	int v = 0;
+	struct drm_virtgpu_getparam gp = {
+		.param = param,
+		.value = (uintptr_t)&v,
+	};
+
+	if (igt_ioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &gp))
+		return -errno;
+	*value = (uint32_t)v;
+	return 0;
+}
+
+/**
+ * vgm_has_map_caching: does RESOURCE_INFO report map_caching?
+ *
+ * VIRTGPU_PARAM_MAP_CACHING answers 1 on a kernel that fills in the
+ * extension, EINVAL on one that predates it. Anything else is a failure.
+ */
+bool vgm_has_map_caching(int fd)
+{
+	uint64_t v = 0;
+	int ret = __vgm_getparam(fd, VIRTGPU_PARAM_MAP_CACHING, &v);
+
+	if (ret == -EINVAL)
+		return false;
+	igt_assert_f(ret == 0, "GETPARAM(VIRTGPU_PARAM_MAP_CACHING) failed with %s, expected success or EINVAL\n",
+		     strerror(-ret));
+	igt_assert_f(v == 1, "GETPARAM(VIRTGPU_PARAM_MAP_CACHING) returned %" PRIu64 ", expected 1\n", v);
+	return true;
+}
+
+static void require_param(int fd, uint64_t param, const char *name)
+{
+	uint64_t v = 0;
+	int ret = __vgm_getparam(fd, param, &v);
+
+	igt_require_f(ret == 0 && v, "virtio-gpu has no %s (getparam: %s, value %" PRIu64 ")\n",
+		      name, ret ? strerror(-ret) : "ok", v);
+}
+
+/**
+ * vgm_require_host_visible: skip unless host-visible virgl blobs can be made
+ */
+void vgm_require_host_visible(int fd)
+{
+	uint64_t caps = 0;
+
+	require_param(fd, VIRTGPU_PARAM_3D_FEATURES, "3D (virgl) support");
+	require_param(fd, VIRTGPU_PARAM_RESOURCE_BLOB, "blob resources (VIRTGPU_PARAM_RESOURCE_BLOB)");
+	require_param(fd, VIRTGPU_PARAM_HOST_VISIBLE, "host-visible memory window (VIRTGPU_PARAM_HOST_VISIBLE; hostmem=0?)");
+	require_param(fd, VIRTGPU_PARAM_CONTEXT_INIT, "context init (VIRTGPU_PARAM_CONTEXT_INIT)");
+	igt_require_f(__vgm_getparam(fd, VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs, &caps) == 0 &&
+		      (caps & (1u << VIRTGPU_DRM_CAPSET_VIRGL2)),
+		      "the host does not offer the virgl2 capset (capset mask 0x%" PRIx64 ")\n", caps);
+}
+
+int __vgm_context_init(int fd, uint32_t capset)
+{
+	struct drm_virtgpu_context_set_param p = {
+		.param = VIRTGPU_CONTEXT_PARAM_CAPSET_ID,
+		.value = capset,
+	};
+	struct drm_virtgpu_context_init ci = {
+		.num_params = 1,
+		.ctx_set_params = (uintptr_t)&p,
+	};
+
+	if (igt_ioctl(fd, DRM_IOCTL_VIRTGPU_CONTEXT_INIT, &ci))
+		return -errno;
+	return 0;
+}
+
+/**
+ * vgm_open_ctx: a new DRM file with a virgl2 context, ready for blobs
+ */
+int vgm_open_ctx(void)
+{
+	int fd = vgm_open_render();
+	int ret;
+
+	vgm_require_host_visible(fd);
+	ret = __vgm_context_init(fd, VIRTGPU_DRM_CAPSET_VIRGL2);
+	igt_assert_f(ret == 0, "CONTEXT_INIT with the virgl2 capset failed: %s\n", strerror(-ret));
+	return fd;
+}
+
+static uint32_t next_blob_id(void)
+{
+	static uint32_t counter;
+
+	/* unique in the context of this file, also across fork() */
+	return ((uint32_t)(getpid() & 0xfff) << 20) | (++counter & 0xfffff);
+}
+
+/**
+ * __vgm_blob_create: create a blob
+ * @blob_mem: VIRTGPU_BLOB_MEM_HOST3D or VIRTGPU_BLOB_MEM_GUEST
+ * @flags: VIRTGPU_BLOB_FLAG_*
+ * @hints: DRM_VIRTGPU_BLOB_FLAG_HINT_*
+ *
+ * A HOST3D blob is a virgl PIPE_BUFFER of @size bytes (R8_UNORM), created
+ * persistent and coherent as Mesa's virgl winsys does for blobs, so that
+ * vrend can map it for RESOURCE_MAP_BLOB.
+ *
+ * Returns: 0 or -errno.
+ */
+int __vgm_blob_create(int fd, uint64_t size, uint32_t blob_mem,
+		      uint32_t flags, uint32_t hints, struct vgm_blob *b)
+{
+	uint32_t cmd[VIRGL_PIPE_RES_CREATE_SIZE + 1] = { 0 };
+	struct vgm_create_blob cb = {
+		.blob_mem = blob_mem,
+		.blob_flags = flags,
+		.size = size,
+		.blob_hints = hints,
+	};
+
+	if (blob_mem == VIRTGPU_BLOB_MEM_HOST3D) {
+		if (size > UINT32_MAX)
+			return -E2BIG;
+		cb.blob_id = next_blob_id();
+		cmd[0] = VIRGL_CMD0(VIRGL_CCMD_PIPE_RESOURCE_CREATE, 0,
+				    VIRGL_PIPE_RES_CREATE_SIZE);
+		cmd[VIRGL_PIPE_RES_CREATE_TARGET] = PIPE_BUFFER;
+		cmd[VIRGL_PIPE_RES_CREATE_FORMAT] = VIRGL_FORMAT_R8_UNORM;
+		cmd[VIRGL_PIPE_RES_CREATE_BIND] = VIRGL_BIND_VERTEX_BUFFER;
+		cmd[VIRGL_PIPE_RES_CREATE_WIDTH] = (uint32_t)size;
+		cmd[VIRGL_PIPE_RES_CREATE_HEIGHT] = 1;
+		cmd[VIRGL_PIPE_RES_CREATE_DEPTH] = 1;
+		cmd[VIRGL_PIPE_RES_CREATE_ARRAY_SIZE] = 1;
+		cmd[VIRGL_PIPE_RES_CREATE_LAST_LEVEL] = 0;
+		cmd[VIRGL_PIPE_RES_CREATE_NR_SAMPLES] = 0;
+		cmd[VIRGL_PIPE_RES_CREATE_FLAGS] = VIRGL_RESOURCE_FLAG_MAP_PERSISTENT |
+						   VIRGL_RESOURCE_FLAG_MAP_COHERENT;
+		cmd[VIRGL_PIPE_RES_CREATE_BLOB_ID] = (uint32_t)cb.blob_id;
+		cb.cmd = (uintptr_t)cmd;
+		cb.cmd_size = sizeof(cmd);
+	}
+
+	struct vgm_mm_node *before = NULL, *after = NULL;
+	int nbefore = 0, nafter = 0, i, j, err = 0;
+	bool placed = blob_mem == VIRTGPU_BLOB_MEM_HOST3D &&
+		      (flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE) &&
+		      !(hints & DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING);
+
+	if (placed && vgm_window_nodes(fd, &before, &nbefore))
+		placed = false;
+	if (igt_ioctl(fd, VGM_IOCTL_CREATE_BLOB, &cb))
+		err = -errno;
+
+	memset(b, 0, sizeof(*b));
+	/* the new node of the window's allocator is the blob */
+	if (!err && placed && !vgm_window_nodes(fd, &after, &nafter)) {
+		for (i = 0; i < nafter; i++) {
+			for (j = 0; j < nbefore; j++)
+				if (before[j].start == after[i].start)
+					break;
+			if (j == nbefore && after[i].size == ((size + VGM_PAGE - 1) & ~(VGM_PAGE - 1))) {
+				b->phys = after[i].start;
+				b->phys_known = true;
+			}
+		}
+	}
+	free(before);
+	free(after);
+	if (err)
+		return err;
+
+	b->fd = fd;
+	b->handle = cb.bo_handle;
+	b->res = cb.res_handle;
+	b->size = size;
+	b->blob_mem = blob_mem;
+	b->blob_flags = flags;
+	return 0;
+}
+
+/**
+ * vgm_blob_create: a host-visible, mappable blob of @size bytes
+ */
+void vgm_blob_create(int fd, uint64_t size, struct vgm_blob *b)
+{
+	int ret = __vgm_blob_create(fd, size, VIRTGPU_BLOB_MEM_HOST3D,
+				    VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, b);
+
+	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB(HOST3D, USE_MAPPABLE, %" PRIu64 " bytes) failed: %s\n",
+		     size, strerror(-ret));
+}
+
+/**
+ * vgm_blob_create_retry: vgm_blob_create(), waiting up to 10 s for room
+ *
+ * Freed blobs leave the host-visible window only once the host answered
+ * their RESOURCE_UNREF, so a blob as large as what was just freed may not
+ * fit yet.
+ */
+void vgm_blob_create_retry(int fd, uint64_t size, struct vgm_blob *b)
+{
+	struct timespec start = {};
+	int ret;
+
+	igt_gettime(&start);
+	for (;;) {
+		ret = __vgm_blob_create(fd, size, VIRTGPU_BLOB_MEM_HOST3D,
+					VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, b);
+		if (ret != -ENOSPC || igt_nsec_elapsed(&start) > 10ull * 1000000000ull)
+			break;
+		usleep(20 * 1000);
+	}
+	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB(HOST3D, USE_MAPPABLE, %" PRIu64 " bytes) failed: %s%s\n",
+		     size, strerror(-ret),
+		     ret == -ENOSPC ? " (for 10 s: window space of freed blobs never came back?)" : "");
+}
+
+/**
+ * vgm_blob_guest: a guest-memory (VIRTGPU_BLOB_MEM_GUEST) mappable blob
+ */
+void vgm_blob_guest(int fd, uint64_t size, struct vgm_blob *b)
+{
+	int ret = __vgm_blob_create(fd, size, VIRTGPU_BLOB_MEM_GUEST,
+				    VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, b);
+
+	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB(GUEST, USE_MAPPABLE, %" PRIu64 " bytes) failed: %s\n",
+		     size, strerror(-ret));
+}
+
+/**
+ * __vgm_classic_buffer: a guest-backed virgl PIPE_BUFFER (RESOURCE_CREATE)
+ */
+int __vgm_classic_buffer(int fd, uint32_t size, uint32_t *handle, uint32_t *res)
+{
+	struct drm_virtgpu_resource_create rc = {
+		.target = PIPE_BUFFER,
+		.format = VIRGL_FORMAT_R8_UNORM,
+		.bind = VIRGL_BIND_VERTEX_BUFFER,
+		.width = size,
+		.height = 1,
+		.depth = 1,
+		.array_size = 1,
+		.size = size,
+	};
+
+	if (igt_ioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc))
+		return -errno;
+	*handle = rc.bo_handle;
+	*res = rc.res_handle;
+	return 0;
+}
+
+int __vgm_map_offset(int fd, uint32_t handle, uint64_t *offset)
+{
+	struct drm_virtgpu_map m = { .handle = handle };
+
+	if (igt_ioctl(fd, DRM_IOCTL_VIRTGPU_MAP, &m))
+		return -errno;
+	*offset = m.offset;
+	return 0;
+}
+
+void *__vgm_mmap_handle(int fd, uint32_t handle, uint64_t offset,
+			uint64_t len, int *err)
+{
+	uint64_t base = 0;
+	void *p;
+	int ret;
+
+	ret = __vgm_map_offset(fd, handle, &base);
+	if (ret) {
+		*err = -ret;
+		return NULL;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, base + offset);
+	if (p == MAP_FAILED) {
+		*err = errno;
+		return NULL;
+	}
+	*err = 0;
+	return p;
+}
+
+/**
+ * __vgm_mmap: mmap [offset, offset + len) of a blob through its DRM file
+ *
+ * Returns: the mapping, or NULL with the errno in *err (of VIRTGPU_MAP if
+ * that failed, of mmap otherwise).
+ */
+void *__vgm_mmap(const struct vgm_blob *b, uint64_t offset, uint64_t len,
+		 int prot, int flags, int *err)
+{
+	uint64_t base = 0;
+	void *p;
+	int ret;
+
+	ret = __vgm_map_offset(b->fd, b->handle, &base);
+	igt_assert_f(ret == 0, "VIRTGPU_MAP of handle %u failed: %s\n", b->handle, strerror(-ret));
+	p = mmap(NULL, len, prot, flags, b->fd, base + offset);
+	if (p == MAP_FAILED) {
+		*err = errno;
+		return NULL;
+	}
+	*err = 0;
+	return p;
+}
+
+void vgm_gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close gc = { .handle = handle };
+
+	igt_assert_f(igt_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc) == 0,
+		     "GEM_CLOSE of handle %u failed: %s\n", handle, strerror(errno));
+}
+
+/**
+ * __vgm_query: RESOURCE_INFO with the map_caching extension
+ *
+ * map_caching and map_info are set to 0 first: a kernel that predates the
+ * extension copies them back untouched.
+ */
+int __vgm_query(int fd, uint32_t handle, struct vgm_resource_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->bo_handle = handle;
+	if (igt_ioctl(fd, VGM_IOCTL_RESOURCE_INFO, ri))
+		return -errno;
+	return 0;
+}
+
+int __vgm_prime_export(int fd, uint32_t handle, int *dmabuf)
+{
+	struct drm_prime_handle ph = {
+		.handle = handle,
+		.flags = DRM_RDWR | DRM_CLOEXEC,
+		.fd = -1,
+	};
+
+	if (igt_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph))
+		return -errno;
+	*dmabuf = ph.fd;
+	return 0;
+}
+
+int __vgm_execbuf(int fd, const uint32_t *cmd, uint32_t ndw,
+		  const uint32_t *handles, uint32_t nhandles)
+{
+	struct drm_virtgpu_execbuffer eb = {
+		.size = ndw * 4,
+		.command = (uintptr_t)cmd,
+		.bo_handles = (uintptr_t)handles,
+		.num_bo_handles = nhandles,
+		.fence_fd = -1,
+	};
+
+	if (igt_ioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb))
+		return -errno;
+	return 0;
+}
+
+/* wait until the host is done with the object (up to ~30 s) */
+int __vgm_wait(int fd, uint32_t handle)
+{
+	struct drm_virtgpu_3d_wait w = { .handle = handle };
+	int i;
+
+	for (i = 0; i < 30; i++) {
+		if (!igt_ioctl(fd, DRM_IOCTL_VIRTGPU_WAIT, &w))
+			return 0;
+		if (errno != EBUSY && errno != ETIME && errno != ETIMEDOUT)
+			return -errno;
+	}
+	return -ETIMEDOUT;
+}
+
+int __vgm_transfer(int fd, uint32_t handle, uint32_t size, bool to_host)
+{
+	int ret;
+
+	if (to_host) {
+		struct drm_virtgpu_3d_transfer_to_host t = {
+			.bo_handle = handle,
+			.box = { .w = size, .h = 1, .d = 1 },
+		};
+
+		ret = igt_ioctl(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, &t);
+	} else {
+		struct drm_virtgpu_3d_transfer_from_host t = {
+			.bo_handle = handle,
+			.box = { .w = size, .h = 1, .d = 1 },
+		};
+
+		ret = igt_ioctl(fd, DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST, &t);
+	}
+	return ret ? -errno : 0;
+}
+
+/**
+ * vgm_copy_region_cmd: virgl RESOURCE_COPY_REGION of @size bytes of buffers
+ * @cmd: room for VIRGL_CMD_RESOURCE_COPY_REGION_SIZE + 1 dwords
+ *
+ * Returns: the number of dwords.
+ */
+int vgm_copy_region_cmd(uint32_t *cmd, uint32_t dst_res, uint32_t src_res,
+			uint32_t size)
+{
+	memset(cmd, 0, (VIRGL_CMD_RESOURCE_COPY_REGION_SIZE + 1) * 4);
+	cmd[0] = VIRGL_CMD0(VIRGL_CCMD_RESOURCE_COPY_REGION, 0,
+			    VIRGL_CMD_RESOURCE_COPY_REGION_SIZE);
+	cmd[1] = dst_res;	/* dst level, x, y, z: 0 */
+	cmd[6] = src_res;	/* src level, x, y, z: 0 */
+	cmd[11] = size;		/* w */
+	cmd[12] = 1;		/* h */
+	cmd[13] = 1;		/* d */
+	return VIRGL_CMD_RESOURCE_COPY_REGION_SIZE + 1;
+}
+
+/* ------------------------------------------------------------ host mode */
+
+/**
+ * vgm_host_get: what the host of this run answers to RESOURCE_MAP_BLOB
+ *
+ * From VGM_HOST_MAPINFO (set by the job that boots the guest, the same
+ * value the host's mapinfo shim got): passthrough, none, cached, uncached,
+ * wc, undefined (0x07), raw:N or error.
+ */
+void vgm_host_get(struct vgm_host *h)
+{
+	static const struct { const char *name; uint32_t value; } names[] = {
+		{ "none", VGM_MAP_CACHE_NONE },
+		{ "cached", VGM_MAP_CACHE_CACHED },
+		{ "uncached", VGM_MAP_CACHE_UNCACHED },
+		{ "wc", VGM_MAP_CACHE_WC },
+		{ "undefined", 0x07 },
+	};
+	const char *env = getenv("VGM_HOST_MAPINFO");
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	if (!env || !*env) {
+		h->kind = VGM_HOST_UNSET;
+		snprintf(h->name, sizeof(h->name), "unset");
+		return;
+	}
+	snprintf(h->name, sizeof(h->name), "%s", env);
+	if (!strcmp(env, "passthrough")) {
+		h->kind = VGM_HOST_PASSTHROUGH;
+		return;
+	}
+	if (!strcmp(env, "error")) {
+		h->kind = VGM_HOST_ERROR;
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(env, names[i].name)) {
+			h->kind = VGM_HOST_VALUE;
+			h->value = names[i].value;
+			return;
+		}
+	}
+	if (!strncmp(env, "raw:", 4)) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(env + 4, &end, 0);
+		if (!errno && end != env + 4 && !*end && v <= UINT32_MAX) {
+			h->kind = VGM_HOST_VALUE;
+			h->value = (uint32_t)v;
+			return;
+		}
+	}
+	h->kind = VGM_HOST_UNSET;
+}
+
+enum vgm_attr vgm_attr_decode(uint32_t map_info)
+{
+	switch (map_info & VGM_MAP_CACHE_MASK) {
+	case VGM_MAP_CACHE_NONE:
+		return VGM_ATTR_NONE;
+	case VGM_MAP_CACHE_CACHED:
+		return VGM_ATTR_CACHED;
+	case VGM_MAP_CACHE_UNCACHED:
+		return VGM_ATTR_UNCACHED;
+	case VGM_MAP_CACHE_WC:
+		return VGM_ATTR_WC;
+	default:
+		return VGM_ATTR_UNDEFINED;
+	}
+}
+
+const char *vgm_attr_name(enum vgm_attr a)
+{
+	static const char *const n[] = { "none", "cached", "uncached", "wc", "undefined" };
+
+	return a <= VGM_ATTR_UNDEFINED ? n[a] : "?";
+}
+
+const char *vgm_caching_name(uint32_t caching)
+{
+	static const char *const n[] = { "UNKNOWN", "CACHED", "UNCACHED", "WC", "REFUSED" };
+
+	return caching <= VIRTGPU_MAP_CACHING_REFUSED ? n[caching] : "(invalid)";
+}
+
+const char *vgm_cache_name(int c)
+{
+	static const char *const n[] = { "WB", "WC", "UC-", "UC", "WT", "WP", "?" };
+
+	if (c == VGM_CACHE_ANY)
+		return "any";
+	if (c == VGM_CACHE_MIXED)
+		return "mixed";
+	return c >= 0 && c < VGM_CACHE_COUNT ? n[c] : "?";
+}
+
+/* the PTE cache mode a guest mapping of host memory with this attribute needs */
+int vgm_attr_cache(enum vgm_attr a)
+{
+	switch (a) {
+	case VGM_ATTR_CACHED:
+		return VGM_CACHE_WB;
+	case VGM_ATTR_UNCACHED:
+		return VGM_CACHE_UC_MINUS;	/* pgprot_noncached() */
+	case VGM_ATTR_WC:
+		return VGM_CACHE_WC;
+	default:
+		return VGM_CACHE_ANY;
+	}
+}
+
+/**
+ * vgm_expect_for: what mapping a host-visible blob must do
+ * @have_query: the kernel reports map_caching (VIRTGPU_PARAM_MAP_CACHING)
+ * @ri: its report for the blob, for passthrough runs (may be NULL)
+ * @strict: strict_map_info is set
+ */
+void vgm_expect_for(const struct vgm_host *h, bool have_query,
+		    const struct vgm_resource_info *ri, bool strict,
+		    struct vgm_expect *e)
+{
+	uint32_t value;
+
+	memset(e, 0, sizeof(*e));
+	switch (h->kind) {
+	case VGM_HOST_ERROR:
+		e->map = false;
+		/* stock: "map_state != STATE_OK -> -EINVAL"; ours: -EIO */
+		e->err = have_query ? EIO : EINVAL;
+		e->caching = VIRTGPU_MAP_CACHING_REFUSED;
+		snprintf(e->what, sizeof(e->what), "host fails RESOURCE_MAP_BLOB: mmap fails with %s",
+			 strerror(e->err));
+		return;
+	case VGM_HOST_VALUE:
+		value = h->value;
+		break;
+	case VGM_HOST_PASSTHROUGH:
+		if (have_query && ri) {
+			value = ri->map_info;
+			break;
+		}
+		/* fallthrough */
+	default:
+		e->map = true;
+		e->attr = VGM_ATTR_NONE;
+		e->cache = VGM_CACHE_ANY;
+		e->caching = VIRTGPU_MAP_CACHING_UNKNOWN;
+		snprintf(e->what, sizeof(e->what),
+			 "host answer not known to the test (%s): any one attribute", h->name);
+		return;
+	}
+
+	e->map_info = value;
+	e->map_info_known = true;
+	e->attr = vgm_attr_decode(value);
+	switch (e->attr) {
+	case VGM_ATTR_NONE:
+		if (strict) {
+			e->map = false;
+			e->err = ENODATA;
+			e->caching = VIRTGPU_MAP_CACHING_REFUSED;
+			snprintf(e->what, sizeof(e->what),
+				 "host map_info 0x%x (none) with strict_map_info: ENODATA", value);
+		} else {
+			e->map = true;
+			e->cache = VGM_CACHE_ANY;
+			e->caching = VIRTGPU_MAP_CACHING_UNKNOWN;
+			snprintf(e->what, sizeof(e->what),
+				 "host map_info 0x%x (none): compat mapping with the default attribute", value);
+		}
+		return;
+	case VGM_ATTR_CACHED:
+	case VGM_ATTR_UNCACHED:
+	case VGM_ATTR_WC:
+		e->map = true;
+		e->cache = vgm_attr_cache(e->attr);
+		e->caching = e->attr == VGM_ATTR_CACHED ? VIRTGPU_MAP_CACHING_CACHED :
+			     e->attr == VGM_ATTR_UNCACHED ? VIRTGPU_MAP_CACHING_UNCACHED :
+			     VIRTGPU_MAP_CACHING_WC;
+		e->platform_may_refuse = have_query;
+		snprintf(e->what, sizeof(e->what), "host map_info 0x%x (%s): guest PTEs %s",
+			 value, vgm_attr_name(e->attr), vgm_cache_name(e->cache));
+		return;
+	default:
+		e->map = false;
+		e->err = EINVAL;
+		e->caching = VIRTGPU_MAP_CACHING_REFUSED;
+		snprintf(e->what, sizeof(e->what),
+			 "host map_info 0x%x is not a defined cache attribute: EINVAL", value);
+		return;
+	}
+}
+
+/* ------------------------------------------------------------- context */
+
+#define MAX_TRACKED 256
+static struct { void *p; uint64_t len; } tracked[MAX_TRACKED];
+static int last_ctx_fd = -1;
+
+void vgm_track(void *p, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < MAX_TRACKED; i++) {
+		if (!tracked[i].p) {
+			tracked[i].p = p;
+			tracked[i].len = len;
+			return;
+		}
+	}
+}
+
+void vgm_unmap(void *p, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < MAX_TRACKED; i++)
+		if (tracked[i].p == p)
+			tracked[i].p = NULL;
+	igt_assert_f(munmap(p, len) == 0, "munmap(%p, 0x%" PRIx64 ") failed: %s\n",
+		     p, len, strerror(errno));
+}
+
+static void release_leftovers(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_TRACKED; i++) {
+		if (tracked[i].p) {
+			munmap(tracked[i].p, tracked[i].len);
+			tracked[i].p = NULL;
+		}
+	}
+	if (last_ctx_fd >= 0)
+		close(last_ctx_fd);
+	last_ctx_fd = -1;
+}
+
+void vgm_ctx_open(struct vgm_ctx *c)
+{
+	release_leftovers();
+	memset(c, 0, sizeof(*c));
+	c->fd = vgm_open_ctx();
+	last_ctx_fd = c->fd;
+	c->have_query = vgm_has_map_caching(c->fd);
+	vgm_host_get(&c->host);
+	c->strict = vgm_strict_get() == 1;
+	igt_debug("host map_info mode %s, kernel %s, map_caching query %s, strict_map_info %d\n",
+		  c->host.name, getenv("VGM_KERNEL") ?: "?", c->have_query ? "yes" : "no", c->strict);
+}
+
+void vgm_ctx_close(struct vgm_ctx *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->fd == last_ctx_fd)
+		last_ctx_fd = -1;
+	c->fd = -1;
+}
+
+static int first_page_cache(void *p)
+{
+	struct vgm_ptdump pt;
+	const struct vgm_ptrange *r;
+	int c = VGM_CACHE_UNKNOWN;
+
+	*(volatile uint32_t *)p;
+	if (vgm_ptdump_read(&pt))
+		return c;
+	r = vgm_ptdump_find(&pt, (uintptr_t)p);
+	if (r && r->present)
+		c = vgm_ptrange_cache(r);
+	vgm_ptdump_free(&pt);
+	return c;
+}
+
+static void check_query(struct vgm_ctx *c, const struct vgm_blob *b,
+			const struct vgm_expect *e, uint32_t caching)
+{
+	struct vgm_resource_info ri;
+	int ret;
+
+	if (!c->have_query)
+		return;
+	ret = __vgm_query(b->fd, b->handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	igt_assert_f(ri.map_caching == caching,
+		     "RESOURCE_INFO reports map_caching %s, expected %s (%s)\n",
+		     vgm_caching_name(ri.map_caching), vgm_caching_name(caching), e->what);
+	if (e->map_info_known)
+		igt_assert_f(ri.map_info == e->map_info,
+			     "RESOURCE_INFO reports map_info 0x%x, the host answered 0x%x\n",
+			     ri.map_info, e->map_info);
+	else if (c->host.kind == VGM_HOST_ERROR)
+		igt_assert_f(ri.map_info == 0,
+			     "RESOURCE_INFO reports map_info 0x%x for a blob the host failed to map, expected 0\n",
+			     ri.map_info);
+}
+
+/* a refusal with EOPNOTSUPP: is the platform really unable to do it? */
+static void check_platform_refusal(struct vgm_ctx *c, const struct vgm_expect *e)
+{
+	uint64_t base, size;
+	int uc;
+
+	igt_assert_f(e->attr == VGM_ATTR_CACHED,
+		     "mmap refused host-%s memory with EOPNOTSUPP, but x86 PAT can always give %s (PAT entries override MTRRs for it)\n",
+		     vgm_attr_name(e->attr), vgm_cache_name(e->cache));
+	if (!vgm_window(c->fd, &base, &size)) {
+		igt_info("host-visible window not found in /proc/iomem: cannot cross-check the refusal with the MTRRs\n");
+		return;
+	}
+	uc = vgm_mtrr_uncachable(base, size);
+	if (uc < 0) {
+		igt_info("no /proc/mtrr: cannot cross-check the refusal\n");
+		return;
+	}
+	igt_assert_f(uc == 1,
+		     "mmap refused host-cached memory with EOPNOTSUPP, but no uncachable MTRR covers the window [0x%" PRIx64 "+0x%" PRIx64 "]\n",
+		     base, size);
+	igt_info("window [0x%" PRIx64 "+0x%" PRIx64 "] is under an uncachable MTRR: WB would become UC-, refusal is right\n",
+		 base, size);
+}
+
+void *__vgm_mmap_via(const struct vgm_blob *b, enum vgm_via via,
+		     uint64_t offset, uint64_t len, int prot, int flags,
+		     int *err)
+{
+	int dmabuf = -1, ret;
+	void *p;
+
+	if (via == VGM_VIA_DRM)
+		return __vgm_mmap(b, offset, len, prot, flags, err);
+	ret = __vgm_prime_export(b->fd, b->handle, &dmabuf);
+	igt_assert_f(ret == 0, "PRIME_HANDLE_TO_FD(DRM_RDWR) of handle %u failed: %s\n",
+		     b->handle, strerror(-ret));
+	p = mmap(NULL, len, prot, flags, dmabuf, offset);
+	*err = p == MAP_FAILED ? errno : 0;
+	close(dmabuf);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void *vgm_map_expected(struct vgm_ctx *c, const struct vgm_blob *b,
+		       enum vgm_via via, uint64_t off, uint64_t len,
+		       struct vgm_expect *e, int *refusal)
+{
+	struct vgm_resource_info ri = {};
+	void *p;
+	int err, ret;
+
+	*refusal = 0;
+	if (c->have_query) {
+		ret = __vgm_query(b->fd, b->handle, &ri);
+		igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	}
+	vgm_expect_for(&c->host, c->have_query, &ri, c->strict, e);
+	igt_debug("blob res %u, %" PRIu64 " bytes, map [0x%" PRIx64 "+0x%" PRIx64 "] through %s: %s\n",
+		  b->res, b->size, off, len, via == VGM_VIA_DRM ? "the DRM file" : "a dma-buf", e->what);
+
+	p = __vgm_mmap_via(b, via, off, len, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	if (!e->map) {
+		if (p) {
+			int cache = first_page_cache(p);
+
+			munmap(p, len);
+			igt_assert_f(false,
+				     "host %s: the guest must refuse to map the blob (%s), but mmap succeeded and maps it as %s\n",
+				     c->host.name, e->what, vgm_cache_name(cache));
+		}
+		igt_assert_f(err == e->err, "host %s: mmap failed with %s, expected %s (%s)\n",
+			     c->host.name, strerror(err), strerror(e->err), e->what);
+		check_query(c, b, e, VIRTGPU_MAP_CACHING_REFUSED);
+		*refusal = err;
+		return NULL;
+	}
+	if (!p) {
+		igt_assert_f(err == EOPNOTSUPP && e->platform_may_refuse,
+			     "host %s: mmap failed with %s, expected a mapping (%s)\n",
+			     c->host.name, strerror(err), e->what);
+		check_query(c, b, e, VIRTGPU_MAP_CACHING_REFUSED);
+		check_platform_refusal(c, e);
+		igt_info("host %s: the guest platform cannot map it %s; refused with EOPNOTSUPP and reported REFUSED, as it must\n",
+			 c->host.name, vgm_cache_name(e->cache));
+		*refusal = err;
+		return NULL;
+	}
+	vgm_track(p, len);
+	check_query(c, b, e, e->caching);
+	return p;
+}
+
+void *vgm_map_or_skip(struct vgm_ctx *c, const struct vgm_blob *b,
+		      struct vgm_expect *e)
+{
+	int refusal;
+	void *p = vgm_map_expected(c, b, VGM_VIA_DRM, 0, b->size, e, &refusal);
+
+	if (!p)
+		igt_skip("host %s: the guest refuses to map host-visible blobs on this run (%s, as it must): nothing to test\n",
+			 c->host.name, strerror(refusal));
+	return p;
+}
+
+/* ---------------------------------------------------------------- stamps */
+
+uint32_t vgm_stamp(uint32_t seed, uint64_t page)
+{
+	uint32_t x = seed * 0x9e3779b1u ^ (uint32_t)(page * 0x85ebca6bull) ^ (uint32_t)(page >> 32);
+
+	x ^= x >> 15;
+	x *= 0x2c1b3c6du;
+	x ^= x >> 12;
+	return x | 1;	/* never 0 */
+}
+
+void vgm_write_stamps(volatile void *p, uint64_t len, uint32_t seed)
+{
+	volatile uint8_t *b = p;
+	uint64_t i;
+
+	for (i = 0; i < len / VGM_PAGE; i++) {
+		*(volatile uint32_t *)(b + i * VGM_PAGE) = vgm_stamp(seed, i);
+		*(volatile uint32_t *)(b + i * VGM_PAGE + VGM_PAGE - 4) = ~vgm_stamp(seed, i);
+	}
+}
+
+int64_t vgm_check_stamps(const volatile void *p, uint64_t len, uint32_t seed)
+{
+	const volatile uint8_t *b = p;
+	uint64_t i;
+
+	for (i = 0; i < len / VGM_PAGE; i++) {
+		if (*(const volatile uint32_t *)(b + i * VGM_PAGE) != vgm_stamp(seed, i) ||
+		    *(const volatile uint32_t *)(b + i * VGM_PAGE + VGM_PAGE - 4) != ~vgm_stamp(seed, i))
+			return (int64_t)i;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- ptdump */
+
+static char *read_file(const char *path, size_t *lenp)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf;
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	buf = malloc(cap + 1);
+	igt_assert(buf);
+	for (;;) {
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap + 1);
+			igt_assert(buf);
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+/**
+ * vgm_ptdump_read: the user half of this process's page tables
+ *
+ * From debugfs page_tables/current_user (kernels with page table
+ * isolation) or current_kernel, which walk current->mm: the process that
+ * reads is the one that is dumped.
+ *
+ * Returns: 0, or -errno (skip-worthy: no CONFIG_PTDUMP_DEBUGFS).
+ */
+int vgm_ptdump_read(struct vgm_ptdump *pt)
+{
+	static const char *const paths[] = {
+		"/sys/kernel/debug/page_tables/current_user",
+		"/sys/kernel/debug/page_tables/current_kernel",
+	};
+	char *buf = NULL, *line, *save;
+	size_t i;
+	int cap = 0;
+	bool user = false;
+
+	memset(pt, 0, sizeof(*pt));
+	for (i = 0; i < ARRAY_SIZE(paths) && !buf; i++)
+		buf = read_file(paths[i], NULL);
+	if (!buf)
+		return -ENOENT;
+
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct vgm_ptrange r = {};
+		char *tok, *tsave, *rest;
+		uint64_t s, e;
+		int pos = 0;
+
+		if (!strncmp(line, "---[", 4)) {
+			if (strstr(line, "User Space"))
+				user = true;
+			else if (user)
+				break;
+			continue;
+		}
+		if (sscanf(line, "0x%" SCNx64 "-0x%" SCNx64 " %n", &s, &e, &pos) != 2 || !pos)
+			continue;
+		r.start = s;
+		r.end = e;
+		rest = line + pos;
+		/* the size, e.g. "4K" or "2M", then the flags, then the level */
+		tok = strtok_r(rest, " ", &tsave);
+		for (tok = strtok_r(NULL, " ", &tsave); tok; tok = strtok_r(NULL, " ", &tsave)) {
+			if (!strcmp(tok, "USR"))
+				r.user = true;
+			else if (!strcmp(tok, "RW"))
+				r.present = r.rw = true;
+			else if (!strcmp(tok, "ro"))
+				r.present = true;
+			else if (!strcmp(tok, "PWT"))
+				r.pwt = true;
+			else if (!strcmp(tok, "PCD"))
+				r.pcd = true;
+			else if (!strcmp(tok, "PSE"))
+				r.pse = true;
+			else if (!strcmp(tok, "PAT"))
+				r.pat = true;
+			else if (strlen(tok) == 3 && tok[0] == 'p')
+				snprintf(r.level, sizeof(r.level), "%s", tok);
+		}
+		if (pt->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			pt->r = realloc(pt->r, cap * sizeof(*pt->r));
+			igt_assert(pt->r);
+		}
+		pt->r[pt->n++] = r;
+	}
+	free(buf);
+	return pt->n ? 0 : -ENODATA;
+}
+
+void vgm_ptdump_free(struct vgm_ptdump *pt)
+{
+	free(pt->r);
+	pt->r = NULL;
+	pt->n = 0;
+}
+
+/* Linux programs the PAT MSR as WB, WC, UC-, UC, WB, WP, UC-, WT */
+int vgm_ptrange_cache(const struct vgm_ptrange *r)
+{
+	static const int pat[8] = {
+		VGM_CACHE_WB, VGM_CACHE_WC, VGM_CACHE_UC_MINUS, VGM_CACHE_UC,
+		VGM_CACHE_WB, VGM_CACHE_WP, VGM_CACHE_UC_MINUS, VGM_CACHE_WT,
+	};
+
+	return pat[(r->pat ? 4 : 0) | (r->pcd ? 2 : 0) | (r->pwt ? 1 : 0)];
+}
+
+const struct vgm_ptrange *vgm_ptdump_find(const struct vgm_ptdump *pt, uint64_t addr)
+{
+	int lo = 0, hi = pt->n - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+
+		if (addr < pt->r[mid].start)
+			hi = mid - 1;
+		else if (addr >= pt->r[mid].end)
+			lo = mid + 1;
+		else
+			return &pt->r[mid];
+	}
+	return NULL;
+}
+
+void vgm_ptdump_span(const struct vgm_ptdump *pt, uint64_t start,
+		     uint64_t len, struct vgm_span *s)
+{
+	uint64_t end = start + len, cursor = start;
+	int i, kinds = 0, c;
+
+	memset(s, 0, sizeof(*s));
+	s->writable = true;
+	s->first_missing = UINT64_MAX;
+	for (i = 0; i < pt->n; i++) {
+		const struct vgm_ptrange *r = &pt->r[i];
+		uint64_t a = r->start > start ? r->start : start;
+		uint64_t b = r->end < end ? r->end : end;
+
+		if (a >= b || !r->present)
+			continue;
+		if (a > cursor && s->first_missing == UINT64_MAX)
+			s->first_missing = cursor;
+		cursor = b > cursor ? b : cursor;
+		s->present += b - a;
+		s->by_cache[vgm_ptrange_cache(r)] += b - a;
+		if (!strcmp(r->level, "pte"))
+			s->pte_bytes += b - a;
+		else if (!strcmp(r->level, "pmd"))
+			s->pmd_bytes += b - a;
+		else
+			s->other_bytes += b - a;
+		if (!r->rw)
+			s->writable = false;
+	}
+	if (cursor < end && s->first_missing == UINT64_MAX)
+		s->first_missing = cursor;
+	s->missing = len - s->present;
+	s->cache = VGM_CACHE_MIXED;
+	for (c = 0; c < VGM_CACHE_COUNT; c++) {
+		if (s->by_cache[c]) {
+			kinds++;
+			s->cache = c;
+		}
+	}
+	if (kinds != 1)
+		s->cache = VGM_CACHE_MIXED;
+}
+
+static void span_desc(const struct vgm_span *s, char *buf, size_t n)
+{
+	size_t used = 0;
+	int c;
+
+	buf[0] = '\0';
+	for (c = 0; c < VGM_CACHE_COUNT; c++)
+		if (s->by_cache[c])
+			used += snprintf(buf + used, used < n ? n - used : 0, "%s%s: %" PRIu64 " KiB",
+					 used ? ", " : "", vgm_cache_name(c), s->by_cache[c] / 1024);
+}
+
+/**
+ * vgm_assert_ptes: every page of [p, p + len) present with one cache mode
+ *
+ * Returns: the cache mode (enum vgm_cache).
+ */
+int vgm_assert_ptes(const void *p, uint64_t len, const char *what)
+{
+	struct vgm_ptdump pt;
+	struct vgm_span s;
+	char desc[256];
+	int ret;
+
+	ret = vgm_ptdump_read(&pt);
+	igt_require_f(ret == 0, "cannot read the page tables of this process (debugfs page_tables, CONFIG_PTDUMP_DEBUGFS): %s\n",
+		      strerror(-ret));
+	vgm_ptdump_span(&pt, (uintptr_t)p, len, &s);
+	vgm_ptdump_free(&pt);
+	span_desc(&s, desc, sizeof(desc));
+	igt_debug("%s: [%p+0x%" PRIx64 "]: %s; %" PRIu64 " KiB in PTEs, %" PRIu64 " KiB in PMDs\n",
+		  what, p, len, desc, s.pte_bytes / 1024, s.pmd_bytes / 1024);
+	igt_assert_f(s.missing == 0,
+		     "%s: %" PRIu64 " of %" PRIu64 " KiB not in the page tables after every page was touched (first at +0x%" PRIx64 ")\n",
+		     what, s.missing / 1024, len / 1024, s.first_missing - (uintptr_t)p);
+	igt_assert_f(s.cache != VGM_CACHE_MIXED,
+		     "%s: the pages of one mapping have different cache modes (%s)\n", what, desc);
+	igt_assert_f(s.writable, "%s: a shared read-write mapping has read-only entries\n", what);
+	return s.cache;
+}
+
+/* ------------------------------------------------------------- physical */
+
+static int debugfs_dev_file(int fd, const char *name, char *path, size_t n)
+{
+	struct stat st;
+	int minors[3], i;
+
+	if (fstat(fd, &st))
+		return -errno;
+	minors[0] = minor(st.st_rdev);
+	minors[1] = 0;
+	minors[2] = 128;
+	for (i = 0; i < 3; i++) {
+		snprintf(path, n, "/sys/kernel/debug/dri/%d/%s", minors[i], name);
+		if (!access(path, F_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* "0x00000000e0000000-0x00000000e0010000: 65536: used" */
+int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n)
+{
+	char path[PATH_MAX], *buf, *line, *save;
+	int cap = 0, ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = debugfs_dev_file(fd, "virtio-gpu-host-visible-mm", path, sizeof(path));
+	if (ret)
+		return ret;
+	buf = read_file(path, NULL);
+	if (!buf)
+		return -errno;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long s, e, size;
+		char what[16];
+
+		if (sscanf(line, "%llx-%llx: %llu: %15s", &s, &e, &size, what) != 4 ||
+		    strcmp(what, "used"))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = realloc(*out, cap * sizeof(**out));
+			igt_assert(*out);
+		}
+		(*out)[*n].start = s;
+		(*out)[*n].size = e - s;
+		(*n)++;
+	}
+	free(buf);
+	return 0;
+}
+
+uint64_t vgm_blob_phys(const struct vgm_blob *b, uint64_t off)
+{
+	igt_require_f(b->phys_known,
+		      "where the blob is in the host-visible window is unknown (no debugfs virtio-gpu-host-visible-mm?)\n");
+	return b->phys + off;
+}
+
+static int memtype_from_name(const char *s)
+{
+	if (!strcmp(s, "write-back"))
+		return VGM_CACHE_WB;
+	if (!strcmp(s, "write-combining"))
+		return VGM_CACHE_WC;
+	if (!strcmp(s, "uncached-minus"))
+		return VGM_CACHE_UC_MINUS;
+	if (!strcmp(s, "uncached"))
+		return VGM_CACHE_UC;
+	if (!strcmp(s, "write-through"))
+		return VGM_CACHE_WT;
+	if (!strcmp(s, "write-protected"))
+		return VGM_CACHE_WP;
+	return VGM_CACHE_UNKNOWN;
+}
+
+/* debugfs x86/pat_memtype_list: "PAT: [mem 0x...-0x...] type" */
+int vgm_pat_list(struct vgm_memtype **out, int *n)
+{
+	char *buf, *line, *save;
+	int cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	buf = read_file("/sys/kernel/debug/x86/pat_memtype_list", NULL);
+	if (!buf)
+		return -ENOENT;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t s, e;
+		char type[32];
+
+		if (sscanf(line, "PAT: [mem 0x%" SCNx64 "-0x%" SCNx64 "] %31s", &s, &e, type) != 3)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = realloc(*out, cap * sizeof(**out));
+			igt_assert(*out);
+		}
+		(*out)[*n].start = s;
+		(*out)[*n].end = e;
+		(*out)[*n].type = memtype_from_name(type);
+		(*n)++;
+	}
+	free(buf);
+	return 0;
+}
+
+/**
+ * vgm_assert_pat: PAT reserved [phys, phys + len) as @cache, all of it
+ */
+void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what)
+{
+	struct vgm_memtype *m;
+	uint64_t end = phys + len, covered = 0, cursor = phys;
+	int i, n, ret;
+
+	ret = vgm_pat_list(&m, &n);
+	igt_require_f(ret == 0, "no debugfs x86/pat_memtype_list (PAT disabled?)\n");
+	/* entries come sorted by start; overlapping ones may repeat */
+	for (i = 0; i < n; i++) {
+		uint64_t a = m[i].start > phys ? m[i].start : phys;
+		uint64_t b = m[i].end < end ? m[i].end : end;
+
+		if (a >= b)
+			continue;
+		igt_debug("%s: PAT [0x%" PRIx64 "-0x%" PRIx64 "] %s\n", what,
+			  m[i].start, m[i].end, vgm_cache_name(m[i].type));
+		igt_assert_f(m[i].type == cache,
+			     "%s: PAT reserved [0x%" PRIx64 "-0x%" PRIx64 "] as %s, but the PTEs are %s\n",
+			     what, m[i].start, m[i].end, vgm_cache_name(m[i].type), vgm_cache_name(cache));
+		if (a > cursor)
+			break;
+		if (b > cursor) {
+			covered += b - cursor;
+			cursor = b;
+		}
+	}
+	free(m);
+	igt_assert_f(covered == len,
+		     "%s: no PAT reservation covers [0x%" PRIx64 "-0x%" PRIx64 ") (only 0x%" PRIx64 " bytes from its start)\n",
+		     what, phys, end, covered);
+}
+
+int vgm_pat_count(uint64_t start, uint64_t len)
+{
+	struct vgm_memtype *m;
+	int i, n, count = 0;
+
+	if (vgm_pat_list(&m, &n))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (m[i].start < start + len && m[i].end > start)
+			count++;
+	free(m);
+	return count;
+}
+
+/**
+ * vgm_window: the host-visible window of the device of @fd
+ *
+ * The driver claims it with devm_request_mem_region() under the name of
+ * its virtio device (e.g. "virtio0"), which /proc/iomem shows to root.
+ */
+bool vgm_window(int fd, uint64_t *base, uint64_t *size)
+{
+	char link[PATH_MAX], target[PATH_MAX], *name, *buf, *line, *save;
+	struct stat st;
+	ssize_t r;
+	bool found = false;
+
+	if (fstat(fd, &st))
+		return false;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	r = readlink(link, target, sizeof(target) - 1);
+	if (r <= 0)
+		return false;
+	target[r] = '\0';
+	name = basename(target);
+
+	buf = read_file("/proc/iomem", NULL);
+	if (!buf)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t s, e;
+		int pos = 0;
+
+		if (sscanf(line, " %" SCNx64 "-%" SCNx64 " : %n", &s, &e, &pos) != 2 || !pos)
+			continue;
+		if (!strcmp(line + pos, name) && e > s) {
+			*base = s;
+			*size = e - s + 1;
+			found = true;
+			break;
+		}
+	}
+	free(buf);
+	return found;
+}
+
+int vgm_mtrr_uncachable(uint64_t start, uint64_t len)
+{
+	char *buf, *line, *save;
+	int ret = 0;
+
+	buf = read_file("/proc/mtrr", NULL);
+	if (!buf)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long base, mb, size;
+		char unit, type[32];
+		int reg, count;
+
+		if (sscanf(line, "reg%d: base=0x%llx (%lluMB), size=%llu%cB, count=%d: %31s",
+			   &reg, &base, &mb, &size, &unit, &count, type) != 7)
+			continue;
+		size <<= unit == 'K' ? 10 : unit == 'G' ? 30 : 20;
+		if (!strcmp(type, "uncachable") && base < start + len && base + size > start)
+			ret = 1;
+	}
+	free(buf);
+	return ret;
+}
+
+/* ----------------------------------------------------------------- hooks */
+
+int vgm_hook_path(int fd, char *path, size_t n)
+{
+	return debugfs_dev_file(fd, "virtio-gpu-hostmap", path, n);
+}
+
+void vgm_require_hook(int fd)
+{
+	char path[PATH_MAX];
+
+	igt_require_f(vgm_hook_path(fd, path, sizeof(path)) == 0,
+		      "no debugfs test hook dri/N/virtio-gpu-hostmap: this kernel cannot unmap a blob on the host on request\n");
+}
+
+/**
+ * vgm_hook: "unmap" or "remap" a blob of ours on the host
+ *
+ * Returns: 0 or -errno of the write.
+ */
+int vgm_hook(int fd, const char *cmd, uint32_t handle)
+{
+	char path[PATH_MAX], buf[64];
+	int hfd, len, ret = 0;
+
+	ret = vgm_hook_path(fd, path, sizeof(path));
+	if (ret)
+		return ret;
+	hfd = open(path, O_WRONLY | O_CLOEXEC);
+	if (hfd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%s %d %u", cmd, fd, handle);
+	if (write(hfd, buf, len) != len)
+		ret = -errno;
+	close(hfd);
+	return ret;
+}
+
+int vgm_strict_get(void)
+{
+	char c = 0;
+	int fd = open(VGM_STRICT_PARAM, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == 'Y' || c == '1';
+}
+
+int vgm_strict_set(bool on)
+{
+	int fd = open(VGM_STRICT_PARAM, O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, on ? "Y\n" : "N\n", 2) != 2)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- faults */
+
+static __thread sigjmp_buf *probe_jmp;
+static __thread volatile sig_atomic_t probe_sig;
+static struct sigaction old_bus, old_segv;
+static int installed;
+
+static void probe_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction *old = sig == SIGBUS ? &old_bus : &old_segv;
+
+	if (probe_jmp) {
+		probe_sig = sig;
+		siglongjmp(*probe_jmp, 1);
+	}
+	/* not ours: what was there before (the harness reports a crash) */
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, si, uc);
+	} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+	} else {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
+
+/**
+ * vgm_sigbus_install: let vgm_probe_*() catch SIGBUS and SIGSEGV
+ *
+ * Process-wide; faults outside a probe go to the previous handlers.
+ */
+void vgm_sigbus_install(void)
+{
+	struct sigaction sa = { .sa_sigaction = probe_handler, .sa_flags = SA_SIGINFO };
+
+	if (installed++)
+		return;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old_bus);
+	sigaction(SIGSEGV, &sa, &old_segv);
+}
+
+void vgm_sigbus_restore(void)
+{
+	if (!installed || --installed)
+		return;
+	sigaction(SIGBUS, &old_bus, NULL);
+	sigaction(SIGSEGV, &old_segv, NULL);
+}
+
+int vgm_probe_read(const volatile void *p, uint32_t *val)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 1)) {
+		probe_jmp = NULL;
+		return probe_sig;
+	}
+	probe_jmp = &jb;
+	*val = *(const volatile uint32_t *)p;
+	probe_jmp = NULL;
+	return 0;
+}
+
+int vgm_probe_write(volatile void *p, uint32_t val)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 1)) {
+		probe_jmp = NULL;
+		return probe_sig;
+	}
+	probe_jmp = &jb;
+	*(volatile uint32_t *)p = val;
+	probe_jmp = NULL;
+	return 0;
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtgpu_map_lib: helpers shared by the virtgpu_map_* tests.
+ *
+ * Host-visible blobs (VIRTGPU_BLOB_MEM_HOST3D with
+ * VIRTGPU_BLOB_FLAG_USE_MAPPABLE) are host memory that the host maps with
+ * the cache attribute it reports in virtio_gpu_resp_map_info.map_info. The
+ * tests check what the guest makes of it, from the outside:
+ *
+ *  - the process's own page tables (debugfs page_tables/current_kernel or
+ *    current_user) give the cache bits of every user PTE or PMD;
+ *  - debugfs dri/N/virtio-gpu-host-visible-mm gives where in the window
+ *    the driver placed a blob (/proc/self/pagemap cannot: the page walker
+ *    skips VM_PFNMAP mappings and reports them as holes);
+ *  - debugfs x86/pat_memtype_list gives the memory type PAT reserved for a
+ *    physical range;
+ *  - DRM_IOCTL_VIRTGPU_RESOURCE_INFO, extended with map_caching/map_info,
+ *    gives what the kernel says it did (VIRTGPU_PARAM_MAP_CACHING);
+ *  - debugfs dri/N/virtio-gpu-hostmap unmaps or remaps a blob on the host.
+ *
+ * The tests are built against Debian's libdrm headers, whose virtgpu_drm.h
+ * predates the extension: everything new is defined here under #ifndef.
+ */
+#ifndef VIRTGPU_MAP_LIB_H
+#define VIRTGPU_MAP_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <drm.h>
+#include <virtgpu_drm.h>
+
+#ifndef VIRTGPU_PARAM_MAP_CACHING
+#define VIRTGPU_PARAM_MAP_CACHING 10 /* resource_info reports map_caching */
+#endif
+#ifndef VIRTGPU_MAP_CACHING_UNKNOWN
+#define VIRTGPU_MAP_CACHING_UNKNOWN 0
+#define VIRTGPU_MAP_CACHING_CACHED 1
+#define VIRTGPU_MAP_CACHING_UNCACHED 2
+#define VIRTGPU_MAP_CACHING_WC 3
+#define VIRTGPU_MAP_CACHING_REFUSED 4
+#endif
+#ifndef DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING
+#define DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING 0x0001
+#endif
+
+/* virtio_gpu_resp_map_info.map_info */
+#define VGM_MAP_CACHE_NONE 0x00
+#define VGM_MAP_CACHE_CACHED 0x01
+#define VGM_MAP_CACHE_UNCACHED 0x02
+#define VGM_MAP_CACHE_WC 0x03
+#define VGM_MAP_CACHE_MASK 0x0f
+
+/* struct drm_virtgpu_resource_info with the map_caching extension */
+struct vgm_resource_info {
+	__u32 bo_handle;
+	__u32 res_handle;
+	__u32 size;
+	__u32 blob_mem;
+	__u32 map_caching;
+	__u32 map_info;
+};
+
+#define VGM_IOCTL_RESOURCE_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VIRTGPU_RESOURCE_INFO, \
+		 struct vgm_resource_info)
+
+/* struct drm_virtgpu_resource_create_blob of Linux 7.2 (with blob_hints) */
+struct vgm_create_blob {
+	__u32 blob_mem;
+	__u32 blob_flags;
+	__u32 bo_handle;
+	__u32 res_handle;
+	__u64 size;
+	__u32 pad;
+	__u32 cmd_size;
+	__u64 cmd;
+	__u64 blob_id;
+	__u32 blob_hints;
+	__u32 pad2;
+};
+
+#define VGM_IOCTL_CREATE_BLOB \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VIRTGPU_RESOURCE_CREATE_BLOB, \
+		 struct vgm_create_blob)
+
+#define VGM_KIB ((uint64_t)1024)
+#define VGM_MIB ((uint64_t)1024 * 1024)
+#define VGM_PAGE ((uint64_t)4096)
+#define VGM_PMD (2 * VGM_MIB)
+
+/* ---- device and blobs ---- */
+
+struct vgm_blob {
+	int fd;
+	uint32_t handle;
+	uint32_t res;
+	uint64_t size;
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint64_t phys;		/* where the driver placed it in the window */
+	bool phys_known;
+};
+
+int vgm_open_render(void);
+int __vgm_getparam(int fd, uint64_t param, uint64_t *value);
+bool vgm_has_map_caching(int fd);
+void vgm_require_host_visible(int fd);
+int __vgm_context_init(int fd, uint32_t capset);
+int vgm_open_ctx(void);
+int __vgm_blob_create(int fd, uint64_t size, uint32_t blob_mem,
+		      uint32_t flags, uint32_t hints, struct vgm_blob *b);
+void vgm_blob_create(int fd, uint64_t size, struct vgm_blob *b);
+void vgm_blob_create_retry(int fd, uint64_t size, struct vgm_blob *b);
+void vgm_blob_guest(int fd, uint64_t size, struct vgm_blob *b);
+int __vgm_classic_buffer(int fd, uint32_t size, uint32_t *handle, uint32_t *res);
+int __vgm_map_offset(int fd, uint32_t handle, uint64_t *offset);
+void *__vgm_mmap(const struct vgm_blob *b, uint64_t offset, uint64_t len,
+		 int prot, int flags, int *err);
+void *__vgm_mmap_handle(int fd, uint32_t handle, uint64_t offset,
+			uint64_t len, int *err);
+void vgm_gem_close(int fd, uint32_t handle);
+int __vgm_query(int fd, uint32_t handle, struct vgm_resource_info *ri);
+int __vgm_prime_export(int fd, uint32_t handle, int *dmabuf);
+int __vgm_execbuf(int fd, const uint32_t *cmd, uint32_t ndw,
+		  const uint32_t *handles, uint32_t nhandles);
+int __vgm_wait(int fd, uint32_t handle);
+int __vgm_transfer(int fd, uint32_t handle, uint32_t size, bool to_host);
+int vgm_copy_region_cmd(uint32_t *cmd, uint32_t dst_res, uint32_t src_res,
+			uint32_t size);
+
+/* ---- host map_info mode of the run (env VGM_HOST_MAPINFO) ---- */
+
+enum vgm_host_kind {
+	VGM_HOST_UNSET,
+	VGM_HOST_PASSTHROUGH,
+	VGM_HOST_VALUE,
+	VGM_HOST_ERROR,
+};
+
+struct vgm_host {
+	enum vgm_host_kind kind;
+	uint32_t value;
+	char name[40];
+};
+
+void vgm_host_get(struct vgm_host *h);
+
+enum vgm_attr {
+	VGM_ATTR_NONE,
+	VGM_ATTR_CACHED,
+	VGM_ATTR_UNCACHED,
+	VGM_ATTR_WC,
+	VGM_ATTR_UNDEFINED,
+};
+
+enum vgm_attr vgm_attr_decode(uint32_t map_info);
+const char *vgm_attr_name(enum vgm_attr a);
+const char *vgm_caching_name(uint32_t caching);
+
+/* x86 cache modes of user PTEs, as Linux programs the PAT MSR */
+enum vgm_cache {
+	VGM_CACHE_WB,
+	VGM_CACHE_WC,
+	VGM_CACHE_UC_MINUS,
+	VGM_CACHE_UC,
+	VGM_CACHE_WT,
+	VGM_CACHE_WP,
+	VGM_CACHE_UNKNOWN,
+	VGM_CACHE_COUNT,
+};
+#define VGM_CACHE_ANY (-1)
+#define VGM_CACHE_MIXED (-2)
+
+const char *vgm_cache_name(int c);
+int vgm_attr_cache(enum vgm_attr a);
+
+/* what mapping a host-visible blob must do on this run */
+struct vgm_expect {
+	bool map;			/* mmap succeeds */
+	int err;			/* errno otherwise */
+	enum vgm_attr attr;		/* the host's attribute */
+	uint32_t map_info;		/* the host's raw value, if known */
+	bool map_info_known;
+	int cache;			/* enum vgm_cache, or VGM_CACHE_ANY */
+	uint32_t caching;		/* VIRTGPU_MAP_CACHING_* when mapped */
+	bool platform_may_refuse;	/* EOPNOTSUPP + REFUSED is acceptable */
+	char what[128];
+};
+
+void vgm_expect_for(const struct vgm_host *h, bool have_query,
+		    const struct vgm_resource_info *ri, bool strict,
+		    struct vgm_expect *e);
+
+/* ---- the whole picture of one host-visible blob on this run ---- */
+
+struct vgm_ctx {
+	int fd;
+	bool have_query;
+	struct vgm_host host;
+	bool strict;
+};
+
+/*
+ * vgm_ctx_open() first releases what a failed subtest left behind: the
+ * previous context's file and the mappings vgm_map_expected() made, which
+ * would otherwise keep their blobs in the host-visible window.
+ */
+void vgm_ctx_open(struct vgm_ctx *c);
+void vgm_ctx_close(struct vgm_ctx *c);
+void vgm_track(void *p, uint64_t len);
+void vgm_unmap(void *p, uint64_t len);
+
+/* how a blob is mapped: mmap of the DRM file, or of an exported dma-buf */
+enum vgm_via {
+	VGM_VIA_DRM,
+	VGM_VIA_DMABUF,
+};
+
+/*
+ * mmap [offset, offset + len) of the blob. The DRM file only maps from the
+ * start of an object (DRM looks the fake offset up exactly); a dma-buf
+ * maps at any page offset.
+ */
+void *__vgm_mmap_via(const struct vgm_blob *b, enum vgm_via via,
+		     uint64_t offset, uint64_t len, int prot, int flags,
+		     int *err);
+
+/*
+ * Query the blob (if the kernel can), work out the expectation and map
+ * [off, off + len) of it. Returns the mapping (tracked: release it with
+ * vgm_unmap()), or NULL if the guest refused it as it must (*refusal gets
+ * the errno); fails the test otherwise.
+ */
+void *vgm_map_expected(struct vgm_ctx *c, const struct vgm_blob *b,
+		       enum vgm_via via, uint64_t off, uint64_t len,
+		       struct vgm_expect *e, int *refusal);
+/* whole mapping through the DRM file; skips if the guest refused as it must */
+void *vgm_map_or_skip(struct vgm_ctx *c, const struct vgm_blob *b,
+		      struct vgm_expect *e);
+
+/* ---- page contents ---- */
+
+uint32_t vgm_stamp(uint32_t seed, uint64_t page);
+void vgm_write_stamps(volatile void *p, uint64_t len, uint32_t seed);
+/* returns the first page whose stamp differs, or -1 */
+int64_t vgm_check_stamps(const volatile void *p, uint64_t len, uint32_t seed);
+
+/* ---- the process's page tables (ptdump) ---- */
+
+struct vgm_ptrange {
+	uint64_t start, end;
+	bool present, user, rw, pwt, pcd, pat, pse;
+	char level[4];			/* "pte", "pmd", "pud", ... */
+};
+
+struct vgm_ptdump {
+	struct vgm_ptrange *r;
+	int n;
+};
+
+int vgm_ptdump_read(struct vgm_ptdump *pt);
+void vgm_ptdump_free(struct vgm_ptdump *pt);
+int vgm_ptrange_cache(const struct vgm_ptrange *r);
+const struct vgm_ptrange *vgm_ptdump_find(const struct vgm_ptdump *pt,
+					  uint64_t addr);
+
+struct vgm_span {
+	uint64_t present, missing, first_missing;
+	uint64_t pte_bytes, pmd_bytes, other_bytes;
+	uint64_t by_cache[VGM_CACHE_COUNT];
+	int cache;			/* uniform cache, or VGM_CACHE_MIXED */
+	bool writable;			/* every present entry is RW */
+};
+
+void vgm_ptdump_span(const struct vgm_ptdump *pt, uint64_t start,
+		     uint64_t len, struct vgm_span *s);
+/* ptdump of [p, p + len): every page present with one cache mode; returns it */
+int vgm_assert_ptes(const void *p, uint64_t len, const char *what);
+
+/* ---- physical addresses and PAT ---- */
+
+/* allocated ("used") ranges of the host-visible window, from debugfs */
+struct vgm_mm_node {
+	uint64_t start, size;
+};
+
+int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n);
+/* physical address of the blob at offset off (recorded at creation) */
+uint64_t vgm_blob_phys(const struct vgm_blob *b, uint64_t off);
+
+struct vgm_memtype {
+	uint64_t start, end;		/* end exclusive */
+	int type;			/* enum vgm_cache */
+};
+
+int vgm_pat_list(struct vgm_memtype **out, int *n);
+/* PAT reservations of [phys, phys + len): all of type cache, covering it */
+void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what);
+/* number of PAT reservations overlapping [start, start + len) */
+int vgm_pat_count(uint64_t start, uint64_t len);
+
+/* host-visible window, from /proc/iomem and the device's name */
+bool vgm_window(int fd, uint64_t *base, uint64_t *size);
+/* does an "uncachable" MTRR overlap [start, start + len)? -1 unknown */
+int vgm_mtrr_uncachable(uint64_t start, uint64_t len);
+
+/* ---- test hooks ---- */
+
+int vgm_hook_path(int fd, char *path, size_t n);
+void vgm_require_hook(int fd);
+int vgm_hook(int fd, const char *cmd, uint32_t handle);
+
+#define VGM_STRICT_PARAM "/sys/module/virtio_gpu/parameters/strict_map_info"
+int vgm_strict_get(void);		/* 0/1, -ENOENT without the parameter */
+int vgm_strict_set(bool on);
+
+/* ---- faults ---- */
+
+void vgm_sigbus_install(void);
+void vgm_sigbus_restore(void);
+/* 0, or the signal that the access raised */
+int vgm_probe_read(const volatile void *p, uint32_t *val);
+int vgm_probe_write(volatile void *p, uint32_t val);
+
+#endif
