@@ -717,13 +717,18 @@ void vgm_track(void *p, uint64_t len)
 	}
 }
 
-void vgm_unmap(void *p, uint64_t len)
+void vgm_untrack(void *p)
 {
 	int i;
 
 	for (i = 0; i < MAX_TRACKED; i++)
 		if (tracked[i].p == p)
 			tracked[i].p = NULL;
+}
+
+void vgm_unmap(void *p, uint64_t len)
+{
+	vgm_untrack(p);
 	igt_assert_f(munmap(p, len) == 0, "munmap(%p, 0x%" PRIx64 ") failed: %s\n",
 		     p, len, strerror(errno));
 }
@@ -1465,7 +1470,7 @@ int vgm_strict_set(bool on)
 
 /* ---------------------------------------------------------------- faults */
 
-static __thread sigjmp_buf *probe_jmp;
+static __thread sigjmp_buf *volatile probe_jmp;
 static __thread volatile sig_atomic_t probe_sig;
 static struct sigaction old_bus, old_segv;
 static int installed;

@@ -211,6 +211,7 @@ struct vgm_ctx {
 void vgm_ctx_open(struct vgm_ctx *c);
 void vgm_ctx_close(struct vgm_ctx *c);
 void vgm_track(void *p, uint64_t len);
+void vgm_untrack(void *p);
 void vgm_unmap(void *p, uint64_t len);
 
 /* how a blob is mapped: mmap of the DRM file, or of an exported dma-buf */

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtgpu_map_data: what is written through a mapping of a host-visible
+ * virtio-gpu blob is what every other view of the blob reads.
+ */
+
+/**
+ * TEST: virtgpu map data
+ * Category: Core
+ * Mega feature: General Core features
+ * Sub-category: Memory management
+ * Functionality: virtio-gpu host-visible blob mappings
+ * Test category: functionality test
+ * Description: Contents of host-visible blobs through their guest
+ *		mappings: several mappings of one blob, a mapping made after
+ *		another was removed, a mapping of an exported dma-buf, and the
+ *		host's own view through virgl copies. Guest-memory blobs are the
+ *		control group. Subtests skip on runs where the host's answer
+ *		makes the guest refuse to map host-visible blobs.
+ *
+ * SUBTEST: two-mappings
+ * Description: Bytes written through one mapping are read through a second
+ *		mapping of the same blob, in both directions, and through a
+ *		partial mapping of its first half.
+ *
+ * SUBTEST: munmap-mmap
+ * Description: Bytes written through a mapping are read through a new
+ *		mapping made after the first one was removed.
+ *
+ * SUBTEST: dmabuf
+ * Description: The blob exported as a dma-buf (DRM_RDWR) and mapped through
+ *		the dma-buf file shows the same bytes as the DRM mapping in both
+ *		directions, with the same PTE cache mode, and keeps working
+ *		after the dma-buf file and the GEM handle are closed.
+ *
+ * SUBTEST: guest-blob
+ * Description: Control group: a guest-memory blob reads back through a
+ *		second mapping and after munmap/mmap, mapped write-back.
+ *
+ * SUBTEST: host-reads-guest-writes
+ * Description: Bytes the guest wrote through the mapping are what the host
+ *		copies out of the blob (virgl RESOURCE_COPY_REGION into a
+ *		guest-backed buffer, TRANSFER_FROM_HOST, read in the guest).
+ *
+ * SUBTEST: guest-reads-host-writes
+ * Description: Bytes the host copied into the blob (TRANSFER_TO_HOST of a
+ *		guest-backed buffer, RESOURCE_COPY_REGION into the blob) are
+ *		what the guest reads through its mapping.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "igt_harness.h"
+#include "virtgpu_map_lib.h"
+
+IGT_TEST_DESCRIPTION("Every view of a host-visible virtio-gpu blob shows the same bytes: guest mappings, dma-buf mappings and the host.");
+
+#define SIZE (64 * VGM_KIB)
+
+static void assert_stamps(const void *p, uint64_t len, uint32_t seed, const char *what)
+{
+	int64_t bad = vgm_check_stamps(p, len, seed);
+
+	igt_assert_f(bad < 0, "%s: page %" PRId64 " does not hold what was written\n", what, bad);
+}
+
+static void test_two_mappings(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p1, *p2, *half;
+	int err;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p1 = vgm_map_or_skip(&c, &b, &e);
+	p2 = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(p2, "second mapping of the blob failed: %s\n", strerror(err));
+	vgm_track(p2, SIZE);
+	igt_assert(p1 != p2);
+
+	vgm_write_stamps(p1, SIZE, 1);
+	assert_stamps(p2, SIZE, 1, "written through the first mapping, read through the second");
+	vgm_write_stamps(p2, SIZE, 2);
+	assert_stamps(p1, SIZE, 2, "written through the second mapping, read through the first");
+
+	half = __vgm_mmap(&b, 0, SIZE / 2, PROT_READ, MAP_SHARED, &err);
+	igt_assert_f(half, "partial mapping of the blob failed: %s\n", strerror(err));
+	assert_stamps(half, SIZE / 2, 2, "read through a partial mapping");
+	munmap(half, SIZE / 2);
+
+	vgm_unmap(p2, SIZE);
+	vgm_unmap(p1, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_munmap_mmap(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p;
+	int err;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 3);
+	vgm_unmap(p, SIZE);
+
+	p = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(p, "mapping the blob again after munmap failed: %s\n", strerror(err));
+	vgm_track(p, SIZE);
+	assert_stamps(p, SIZE, 3, "read through a new mapping after munmap");
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_dmabuf(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	int dmabuf, ret, drm_cache, buf_cache;
+	uint8_t *p, *d;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 4);
+
+	ret = __vgm_prime_export(c.fd, b.handle, &dmabuf);
+	igt_assert_f(ret == 0, "PRIME_HANDLE_TO_FD(DRM_RDWR | DRM_CLOEXEC) failed: %s\n", strerror(-ret));
+	d = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	igt_assert_f(d != MAP_FAILED, "mmap of the exported dma-buf failed: %s\n", strerror(errno));
+	vgm_track(d, SIZE);
+
+	assert_stamps(d, SIZE, 4, "written through the DRM mapping, read through the dma-buf mapping");
+	vgm_write_stamps(d, SIZE, 5);
+	assert_stamps(p, SIZE, 5, "written through the dma-buf mapping, read through the DRM mapping");
+
+	drm_cache = vgm_assert_ptes(p, SIZE, "DRM mapping");
+	buf_cache = vgm_assert_ptes(d, SIZE, "dma-buf mapping");
+	igt_assert_f(drm_cache == buf_cache,
+		     "the dma-buf mapping is %s but the DRM mapping of the same blob is %s: alias\n",
+		     vgm_cache_name(buf_cache), vgm_cache_name(drm_cache));
+	if (e.cache != VGM_CACHE_ANY)
+		igt_assert_f(buf_cache == e.cache,
+			     "the dma-buf mapping of host-%s memory is %s, expected %s\n",
+			     vgm_attr_name(e.attr), vgm_cache_name(buf_cache), vgm_cache_name(e.cache));
+
+	/* the mapping holds the dma-buf, which holds the object */
+	close(dmabuf);
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_write_stamps(d, SIZE, 6);
+	assert_stamps(d, SIZE, 6, "dma-buf mapping after closing the dma-buf file and the GEM handle");
+	vgm_unmap(d, SIZE);
+	vgm_ctx_close(&c);
+}
+
+static void test_guest_blob(void)
+{
+	struct vgm_blob g;
+	int fd, err, cache;
+	uint8_t *p, *q;
+
+	fd = vgm_open_ctx();
+	vgm_blob_guest(fd, SIZE, &g);
+	p = __vgm_mmap(&g, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(p, "mmap of a guest-memory blob failed: %s\n", strerror(err));
+	q = __vgm_mmap(&g, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(q, "second mmap of a guest-memory blob failed: %s\n", strerror(err));
+
+	vgm_write_stamps(p, SIZE, 7);
+	assert_stamps(q, SIZE, 7, "guest blob, second mapping");
+	cache = vgm_assert_ptes(p, SIZE, "guest-memory blob");
+	igt_assert_f(cache == VGM_CACHE_WB, "a guest-memory blob is mapped %s, expected WB\n",
+		     vgm_cache_name(cache));
+	munmap(p, SIZE);
+	munmap(q, SIZE);
+
+	p = __vgm_mmap(&g, 0, SIZE, PROT_READ, MAP_SHARED, &err);
+	igt_assert_f(p, "mmap of a guest-memory blob after munmap failed: %s\n", strerror(err));
+	assert_stamps(p, SIZE, 7, "guest blob after munmap/mmap");
+	munmap(p, SIZE);
+	vgm_gem_close(fd, g.handle);
+	close(fd);
+}
+
+/* a guest-backed virgl buffer and its mapping (ordinary guest memory) */
+static uint8_t *classic_buffer(int fd, uint32_t *handle, uint32_t *res)
+{
+	uint8_t *p;
+	int ret, err;
+
+	ret = __vgm_classic_buffer(fd, SIZE, handle, res);
+	igt_assert_f(ret == 0, "RESOURCE_CREATE of a guest-backed virgl buffer failed: %s\n", strerror(-ret));
+	p = __vgm_mmap_handle(fd, *handle, 0, SIZE, &err);
+	igt_assert_f(p, "mmap of the guest-backed buffer failed: %s\n", strerror(err));
+	return p;
+}
+
+static void test_host_reads(void)
+{
+	uint32_t cmd[16], handles[2], handle, res;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p, *q;
+	int n, ret;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	q = classic_buffer(c.fd, &handle, &res);
+	memset(q, 0, SIZE);
+	ret = __vgm_transfer(c.fd, handle, SIZE, true);
+	igt_assert_f(ret == 0, "TRANSFER_TO_HOST of the zeroed buffer failed: %s\n", strerror(-ret));
+
+	vgm_write_stamps(p, SIZE, 8);
+
+	/* the host copies the blob into the buffer and gives it back */
+	n = vgm_copy_region_cmd(cmd, res, b.res, SIZE);
+	handles[0] = b.handle;
+	handles[1] = handle;
+	ret = __vgm_execbuf(c.fd, cmd, n, handles, 2);
+	igt_assert_f(ret == 0, "EXECBUFFER with RESOURCE_COPY_REGION failed: %s\n", strerror(-ret));
+	ret = __vgm_transfer(c.fd, handle, SIZE, false);
+	igt_assert_f(ret == 0, "TRANSFER_FROM_HOST failed: %s\n", strerror(-ret));
+	ret = __vgm_wait(c.fd, handle);
+	igt_assert_f(ret == 0, "WAIT for the buffer failed: %s\n", strerror(-ret));
+
+	assert_stamps(q, SIZE, 8, "bytes the guest wrote through its mapping, as the host copied them");
+
+	munmap(q, SIZE);
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, handle);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_guest_reads(void)
+{
+	uint32_t cmd[16], handles[2], handle, res;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p, *q;
+	int n, ret;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	memset(p, 0, SIZE);
+	q = classic_buffer(c.fd, &handle, &res);
+
+	vgm_write_stamps(q, SIZE, 9);
+	ret = __vgm_transfer(c.fd, handle, SIZE, true);
+	igt_assert_f(ret == 0, "TRANSFER_TO_HOST failed: %s\n", strerror(-ret));
+	n = vgm_copy_region_cmd(cmd, b.res, res, SIZE);
+	handles[0] = b.handle;
+	handles[1] = handle;
+	ret = __vgm_execbuf(c.fd, cmd, n, handles, 2);
+	igt_assert_f(ret == 0, "EXECBUFFER with RESOURCE_COPY_REGION failed: %s\n", strerror(-ret));
+	ret = __vgm_wait(c.fd, b.handle);
+	igt_assert_f(ret == 0, "WAIT for the blob failed: %s\n", strerror(-ret));
+
+	assert_stamps(p, SIZE, 9, "bytes the host copied into the blob, read through the guest mapping");
+
+	munmap(q, SIZE);
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, handle);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+int igt_main()
+{
+	igt_fixture() {
+		int fd = vgm_open_render();
+
+		vgm_require_host_visible(fd);
+		close(fd);
+	}
+
+	igt_describe("Two mappings of one blob show the same bytes.");
+	igt_subtest("two-mappings")
+		test_two_mappings();
+
+	igt_describe("A new mapping shows what the removed one wrote.");
+	igt_subtest("munmap-mmap")
+		test_munmap_mmap();
+
+	igt_describe("The dma-buf mapping shows the same bytes with the same attribute.");
+	igt_subtest("dmabuf")
+		test_dmabuf();
+
+	igt_describe("Guest-memory blobs keep working (control group).");
+	igt_subtest("guest-blob")
+		test_guest_blob();
+
+	igt_describe("The host sees what the guest wrote through the mapping.");
+	igt_subtest("host-reads-guest-writes")
+		test_host_reads();
+
+	igt_describe("The guest sees through the mapping what the host wrote.");
+	igt_subtest("guest-reads-host-writes")
+		test_guest_reads();
+}

@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtgpu_map_lifetime: guest mappings of host-visible virtio-gpu blobs
+ * across the life of the blob, the process and the host mapping.
+ */
+
+/**
+ * TEST: virtgpu map lifetime
+ * Category: Core
+ * Mega feature: General Core features
+ * Sub-category: Memory management
+ * Functionality: virtio-gpu host-visible blob mappings
+ * Test category: functionality test
+ * Description: A mapping of a host-visible blob outlives its GEM handle and
+ *		its DRM file, is inherited by fork(), is reachable by ptrace and
+ *		/proc/pid/mem, cannot grow, survives madvise and mremap moves,
+ *		and after the host unmapped the blob faults with SIGBUS instead
+ *		of showing stale memory, until the blob is mapped again. The
+ *		host unmap/remap uses the debugfs hook dri/N/virtio-gpu-hostmap.
+ *		Subtests skip on runs where the guest refuses to map the blob.
+ *
+ * SUBTEST: close-handle
+ * Description: The GEM handle is closed while the blob is mapped, before
+ *		any page was touched: the mapping faults in and keeps the data;
+ *		after munmap the blob is freed (its PAT reservation is gone).
+ *
+ * SUBTEST: close-fd
+ * Description: The DRM file is closed while the blob is mapped: the
+ *		mapping keeps working.
+ *
+ * SUBTEST: fork
+ * Description: A forked child reads what the parent wrote (pages the
+ *		parent touched and pages it did not) and the parent reads what
+ *		the child wrote: the mapping is shared.
+ *
+ * SUBTEST: ptrace
+ * Description: PTRACE_PEEKDATA/POKEDATA and /proc/pid/mem read and write a
+ *		stopped child's mapping of the blob (the .access path, GUP
+ *		cannot pin PFN mappings), and the writes land in the blob;
+ *		/proc/self/mem does the same for the process itself.
+ *
+ * SUBTEST: mremap
+ * Description: Growing the mapping is refused (EFAULT: VM_DONTEXPAND,
+ *		VM_PFNMAP), shrinking it and moving it keep the data, and pages
+ *		first touched after the move are the blob's.
+ *
+ * SUBTEST: madvise-dontneed
+ * Description: MADV_DONTNEED on the mapping fails with EINVAL (a PFN
+ *		mapping has no pages to drop) and the data stays.
+ *
+ * SUBTEST: split-vma
+ * Description: Unmapping a page in the middle of a mapping leaves two
+ *		mappings whose untouched pages still fault in the right pages.
+ *
+ * SUBTEST: hook-unmap
+ * Description: After the host unmapped the blob, every touch of its DRM
+ *		and dma-buf mappings raises SIGBUS (never old data),
+ *		RESOURCE_INFO reports REFUSED, a new mmap fails with ENODEV and
+ *		the PAT reservation is released.
+ *
+ * SUBTEST: hook-remap
+ * Description: After the host unmapped and mapped the blob again, the
+ *		mapping faults in again, with the attribute of the new answer
+ *		(PTE cache mode and RESOURCE_INFO), also after an unmap that
+ *		raised SIGBUS.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "igt_harness.h"
+#include "virtgpu_map_lib.h"
+
+IGT_TEST_DESCRIPTION("Mappings of host-visible virtio-gpu blobs across the life of handles, files, processes and the host mapping.");
+
+#define SIZE (64 * VGM_KIB)
+
+static void assert_stamps(const void *p, uint64_t len, uint32_t seed, const char *what)
+{
+	int64_t bad = vgm_check_stamps(p, len, seed);
+
+	igt_assert_f(bad < 0, "%s: page %" PRId64 " does not hold what was written\n", what, bad);
+}
+
+static void test_close_handle(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint64_t phys = 0;
+	bool have_phys;
+	uint8_t *p;
+	int left;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	have_phys = b.phys_known;
+	if (have_phys)
+		phys = vgm_blob_phys(&b, 0);
+	p = vgm_map_or_skip(&c, &b, &e);
+
+	vgm_gem_close(c.fd, b.handle);
+	/* first faults after the handle is gone */
+	vgm_write_stamps(p, SIZE, 11);
+	assert_stamps(p, SIZE, 11, "after GEM_CLOSE");
+	vgm_assert_ptes(p, SIZE, "mapping after GEM_CLOSE");
+	vgm_unmap(p, SIZE);
+
+	if (have_phys) {
+		left = vgm_pat_count(phys, SIZE);
+		igt_assert_f(left <= 0,
+			     "%d PAT reservations of the freed blob's range [0x%" PRIx64 "+0x%" PRIx64 "] remain after its last mapping went\n",
+			     left, phys, (uint64_t)SIZE);
+	}
+	vgm_ctx_close(&c);
+}
+
+static void test_close_fd(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE / 2, 12);
+	vgm_ctx_close(&c);
+
+	assert_stamps(p, SIZE / 2, 12, "after closing the DRM file");
+	vgm_write_stamps(p, SIZE, 13);
+	assert_stamps(p, SIZE, 13, "written after closing the DRM file");
+	vgm_unmap(p, SIZE);
+}
+
+static void test_fork(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	/* the parent touches only the first half */
+	vgm_write_stamps(p, SIZE / 2, 14);
+
+	igt_fork(child, 1) {
+		assert_stamps(p, SIZE / 2, 14, "child reads what the parent wrote");
+		vgm_write_stamps(p, SIZE, 15);
+		assert_stamps(p, SIZE, 15, "child reads what it wrote");
+	}
+	igt_waitchildren();
+
+	assert_stamps(p, SIZE, 15, "parent reads what the child wrote");
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void test_ptrace(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t buf[VGM_PAGE], *p;
+	char path[64];
+	long word;
+	int status, memfd, err = 0;
+	ssize_t r;
+	pid_t pid;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 16);
+
+	/* the process itself: /proc/self/mem goes through the same path */
+	memfd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	igt_assert_fd(memfd);
+	r = pread(memfd, buf, sizeof(buf), (uintptr_t)(p + VGM_PAGE));
+	err = errno;
+	igt_assert_f(r == (ssize_t)sizeof(buf),
+		     "/proc/self/mem cannot read the mapping (%zd: %s): no .access for PFN mappings\n",
+		     r, strerror(err));
+	igt_assert_f(!memcmp(buf, p + VGM_PAGE, sizeof(buf)), "/proc/self/mem reads other bytes than the mapping\n");
+	memset(buf, 0xa5, sizeof(buf));
+	r = pwrite(memfd, buf, sizeof(buf), (uintptr_t)(p + VGM_PAGE));
+	err = errno;
+	igt_assert_f(r == (ssize_t)sizeof(buf), "/proc/self/mem cannot write the mapping (%zd: %s)\n",
+		     r, strerror(err));
+	igt_assert_f(p[VGM_PAGE] == 0xa5 && p[2 * VGM_PAGE - 1] == 0xa5,
+		     "a write through /proc/self/mem did not reach the blob\n");
+	close(memfd);
+	vgm_write_stamps(p, SIZE, 17);
+
+	/* a stopped child, reached by its tracer */
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	igt_assert_eq(waitpid(pid, &status, 0), pid);
+	if (!WIFSTOPPED(status)) {
+		stop_child(pid);
+		igt_assert_f(false, "the child did not stop for its tracer (status 0x%x)\n", status);
+	}
+
+	errno = 0;
+	word = ptrace(PTRACE_PEEKDATA, pid, p + 2 * VGM_PAGE, NULL);
+	err = errno;
+	if (err || (uint32_t)word != vgm_stamp(17, 2)) {
+		stop_child(pid);
+		igt_assert_f(!err, "PTRACE_PEEKDATA of the child's mapping failed: %s\n", strerror(err));
+		igt_assert_f(false, "PTRACE_PEEKDATA read 0x%x, the blob holds 0x%x\n",
+			     (uint32_t)word, vgm_stamp(17, 2));
+	}
+	if (ptrace(PTRACE_POKEDATA, pid, p + 3 * VGM_PAGE, (void *)0x1122334455667788l)) {
+		err = errno;
+		stop_child(pid);
+		igt_assert_f(false, "PTRACE_POKEDATA of the child's mapping failed: %s\n", strerror(err));
+	}
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	memfd = open(path, O_RDWR | O_CLOEXEC);
+	r = memfd < 0 ? -1 : pread(memfd, buf, sizeof(buf), (uintptr_t)(p + 4 * VGM_PAGE));
+	err = errno;
+	if (r == (ssize_t)sizeof(buf)) {
+		memset(buf, 0x5a, sizeof(buf));
+		r = pwrite(memfd, buf, sizeof(buf), (uintptr_t)(p + 5 * VGM_PAGE));
+		err = errno;
+	}
+	if (memfd >= 0)
+		close(memfd);
+	stop_child(pid);
+	igt_assert_f(r == (ssize_t)sizeof(buf), "/proc/%d/mem cannot access the child's mapping: %s\n",
+		     pid, strerror(err));
+
+	/* the writes went to the blob the parent maps */
+	igt_assert_f(*(volatile uint64_t *)(p + 3 * VGM_PAGE) == 0x1122334455667788ull,
+		     "PTRACE_POKEDATA into the child's mapping did not reach the blob\n");
+	igt_assert_f(p[5 * VGM_PAGE] == 0x5a && p[6 * VGM_PAGE - 1] == 0x5a,
+		     "a write through /proc/pid/mem did not reach the blob\n");
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_mremap(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p, *q, *spot;
+	int cache, moved;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	/* touch the first half only: the second half faults after the move */
+	vgm_write_stamps(p, SIZE / 2, 18);
+	cache = vgm_assert_ptes(p, SIZE / 2, "before mremap");
+
+	q = mremap(p, SIZE, 2 * SIZE, 0);
+	igt_assert_f(q == MAP_FAILED && errno == EFAULT,
+		     "growing the mapping in place: %s, expected EFAULT\n",
+		     q == MAP_FAILED ? strerror(errno) : "it grew");
+	q = mremap(p, SIZE, 2 * SIZE, MREMAP_MAYMOVE);
+	igt_assert_f(q == MAP_FAILED && errno == EFAULT,
+		     "growing the mapping with MREMAP_MAYMOVE: %s, expected EFAULT\n",
+		     q == MAP_FAILED ? strerror(errno) : "it grew");
+
+	/* move it */
+	spot = mmap(NULL, SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	igt_assert(spot != MAP_FAILED);
+	q = mremap(p, SIZE, SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, spot);
+	moved = q == spot;
+	if (!moved)
+		munmap(spot, SIZE);
+	igt_assert_f(moved, "moving the mapping failed: %s\n", strerror(errno));
+	vgm_untrack(p);
+	vgm_track(q, SIZE);
+	assert_stamps(q, SIZE / 2, 18, "after moving the mapping");
+	vgm_write_stamps(q, SIZE, 19);
+	assert_stamps(q, SIZE, 19, "pages first touched after the move");
+	igt_assert_f(vgm_assert_ptes(q, SIZE, "after mremap") == cache,
+		     "moving the mapping changed its cache mode\n");
+
+	/* shrink it */
+	p = mremap(q, SIZE, SIZE / 2, 0);
+	igt_assert_f(p == q, "shrinking the mapping failed: %s\n", strerror(errno));
+	assert_stamps(p, SIZE / 2, 19, "after shrinking the mapping");
+	vgm_unmap(p, SIZE / 2);
+
+	p = vgm_map_or_skip(&c, &b, &e);
+	assert_stamps(p, SIZE, 19, "through a new mapping after mremap");
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_madvise(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p;
+	int ret;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 20);
+
+	ret = madvise(p, SIZE, MADV_DONTNEED);
+	igt_assert_f(ret == -1 && errno == EINVAL,
+		     "MADV_DONTNEED on a PFN mapping: %s, expected EINVAL\n",
+		     ret ? strerror(errno) : "accepted");
+	assert_stamps(p, SIZE, 20, "after MADV_DONTNEED");
+
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+/* pages [first, first + n) of the blob, as mapped at p */
+static void assert_blob_pages(const uint8_t *p, uint64_t first, uint64_t n,
+			      uint32_t seed, const char *what)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		igt_assert_f(*(const volatile uint32_t *)(p + i * VGM_PAGE) == vgm_stamp(seed, first + i),
+			     "%s: page %" PRIu64 " of the blob shows another page\n", what, first + i);
+}
+
+static void test_split_vma(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint64_t pages = SIZE / VGM_PAGE;
+	uint8_t *p;
+	int err;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 21);
+	vgm_unmap(p, SIZE);
+
+	p = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(p, "mapping the blob again failed: %s\n", strerror(err));
+	/* touch page 0 only, then cut page 2 out: pages 1 and 3.. fault later */
+	assert_blob_pages(p, 0, 1, 21, "before the split");
+	igt_assert_eq(munmap(p + 2 * VGM_PAGE, VGM_PAGE), 0);
+	assert_blob_pages(p, 0, 2, 21, "mapping before the hole");
+	assert_blob_pages(p + 3 * VGM_PAGE, 3, pages - 3, 21, "mapping after the hole");
+	vgm_assert_ptes(p + 3 * VGM_PAGE, SIZE - 3 * VGM_PAGE, "mapping after the hole");
+	munmap(p, 2 * VGM_PAGE);
+	munmap(p + 3 * VGM_PAGE, SIZE - 3 * VGM_PAGE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+/* every page of [p, p + len) raises SIGBUS on read and on write */
+static void assert_sigbus(uint8_t *p, uint64_t len, const char *what)
+{
+	uint64_t i;
+	uint32_t v;
+	int sig;
+
+	vgm_sigbus_install();
+	for (i = 0; i < len / VGM_PAGE; i++) {
+		sig = vgm_probe_read(p + i * VGM_PAGE, &v);
+		if (sig != SIGBUS) {
+			vgm_sigbus_restore();
+			igt_assert_f(sig, "%s: page %" PRIu64 " still reads (0x%x) after the host unmapped the blob\n",
+				     what, i, v);
+			igt_assert_f(false, "%s: page %" PRIu64 " raised signal %d, expected SIGBUS\n", what, i, sig);
+		}
+		sig = vgm_probe_write(p + i * VGM_PAGE, 0xdead);
+		if (sig != SIGBUS) {
+			vgm_sigbus_restore();
+			igt_assert_f(false, "%s: writing page %" PRIu64 " after the host unmapped the blob: %s\n",
+				     what, i, sig ? strsignal(sig) : "no fault");
+		}
+	}
+	vgm_sigbus_restore();
+}
+
+static void test_hook_unmap(void)
+{
+	struct vgm_resource_info ri;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p, *d, *q;
+	int ret, err, left;
+
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+	vgm_blob_create(c.fd, 4 * VGM_MIB + 4 * VGM_KIB, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	d = __vgm_mmap_via(&b, VGM_VIA_DMABUF, 0, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(d, "dma-buf mapping failed: %s\n", strerror(err));
+	vgm_track(d, b.size);
+	vgm_write_stamps(p, b.size, 22);
+	assert_stamps(d, b.size, 22, "dma-buf mapping before the host unmap");
+
+	ret = vgm_hook(c.fd, "unmap", b.handle);
+	igt_assert_f(ret == 0, "debugfs hook: unmap failed: %s\n", strerror(-ret));
+
+	assert_sigbus(p, b.size, "DRM mapping");
+	assert_sigbus(d, b.size, "dma-buf mapping");
+
+	ret = __vgm_query(c.fd, b.handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	igt_assert_f(ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED,
+		     "RESOURCE_INFO reports %s for a blob unmapped on the host, expected REFUSED\n",
+		     vgm_caching_name(ri.map_caching));
+
+	q = __vgm_mmap(&b, 0, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	if (q)
+		munmap(q, b.size);
+	igt_assert_f(!q && err == ENODEV, "mmap of a blob unmapped on the host: %s, expected ENODEV\n",
+		     q ? "succeeded" : strerror(err));
+
+	left = vgm_pat_count(vgm_blob_phys(&b, 0), b.size);
+	igt_assert_f(left <= 0, "%d PAT reservations of the blob remain after the host unmapped it\n", left);
+
+	vgm_unmap(d, b.size);
+	vgm_unmap(p, b.size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void check_remapped(struct vgm_ctx *c, struct vgm_blob *b, uint8_t *p,
+			   const struct vgm_expect *e, uint32_t seed, const char *what)
+{
+	struct vgm_resource_info ri;
+	struct vgm_expect e2;
+	uint32_t v;
+	int ret, sig, cache;
+
+	vgm_sigbus_install();
+	sig = vgm_probe_read(p, &v);
+	vgm_sigbus_restore();
+	igt_assert_f(!sig, "%s: the mapping raises %s after the host mapped the blob again\n",
+		     what, strsignal(sig));
+	igt_info("%s: the first page holds %s\n", what,
+		 v == vgm_stamp(seed, 0) ? "the data from before" : "other data (the host did not keep it)");
+
+	vgm_write_stamps(p, b->size, seed + 1);
+	assert_stamps(p, b->size, seed + 1, what);
+
+	ret = __vgm_query(c->fd, b->handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	vgm_expect_for(&c->host, true, &ri, c->strict, &e2);
+	igt_assert_f(ri.map_caching == e2.caching,
+		     "%s: RESOURCE_INFO reports %s, expected %s for the new answer (%s)\n",
+		     what, vgm_caching_name(ri.map_caching), vgm_caching_name(e2.caching), e2.what);
+	cache = vgm_assert_ptes(p, b->size, what);
+	if (e2.cache != VGM_CACHE_ANY)
+		igt_assert_f(cache == e2.cache, "%s: guest maps host-%s memory as %s after the remap\n",
+			     what, vgm_attr_name(e2.attr), vgm_cache_name(cache));
+	else
+		igt_assert_f(cache == vgm_assert_ptes(p, b->size, what),
+			     "%s: cache mode changed\n", what);
+	(void)e;
+}
+
+static void test_hook_remap(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p;
+	int ret;
+
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+	vgm_blob_create(c.fd, 4 * VGM_MIB + 4 * VGM_KIB, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, b.size, 23);
+
+	ret = vgm_hook(c.fd, "remap", b.handle);
+	igt_assert_f(ret == 0, "debugfs hook: remap failed: %s\n", strerror(-ret));
+	check_remapped(&c, &b, p, &e, 23, "after remap");
+
+	ret = vgm_hook(c.fd, "unmap", b.handle);
+	igt_assert_f(ret == 0, "debugfs hook: unmap failed: %s\n", strerror(-ret));
+	assert_sigbus(p, VGM_PAGE, "after unmap");
+	ret = vgm_hook(c.fd, "remap", b.handle);
+	igt_assert_f(ret == 0, "debugfs hook: remap after unmap failed: %s\n", strerror(-ret));
+	check_remapped(&c, &b, p, &e, 24, "after unmap and remap");
+
+	vgm_unmap(p, b.size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+int igt_main()
+{
+	igt_fixture() {
+		int fd = vgm_open_render();
+
+		vgm_require_host_visible(fd);
+		close(fd);
+	}
+
+	igt_describe("The mapping outlives the GEM handle.");
+	igt_subtest("close-handle")
+		test_close_handle();
+
+	igt_describe("The mapping outlives the DRM file.");
+	igt_subtest("close-fd")
+		test_close_fd();
+
+	igt_describe("fork() shares the mapping.");
+	igt_subtest("fork")
+		test_fork();
+
+	igt_describe("ptrace and /proc/pid/mem reach the mapping.");
+	igt_subtest("ptrace")
+		test_ptrace();
+
+	igt_describe("mremap cannot grow the mapping; moves and shrinks keep the data.");
+	igt_subtest("mremap")
+		test_mremap();
+
+	igt_describe("MADV_DONTNEED is refused and drops nothing.");
+	igt_subtest("madvise-dontneed")
+		test_madvise();
+
+	igt_describe("Split mappings keep faulting in the right pages.");
+	igt_subtest("split-vma")
+		test_split_vma();
+
+	igt_describe("A blob unmapped on the host faults with SIGBUS.");
+	igt_subtest("hook-unmap")
+		test_hook_unmap();
+
+	igt_describe("A blob mapped again on the host faults in again.");
+	igt_subtest("hook-remap")
+		test_hook_remap();
+}
