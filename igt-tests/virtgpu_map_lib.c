@@ -1232,6 +1232,29 @@ int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n)
 	return 0;
 }
 
+uint64_t vgm_window_drain(int fd, int timeout_ms)
+{
+	struct timespec start = {};
+	struct vgm_mm_node *nodes;
+	uint64_t used;
+	int i, n;
+
+	igt_gettime(&start);
+	for (;;) {
+		if (vgm_window_nodes(fd, &nodes, &n))
+			return UINT64_MAX;
+		for (used = 0, i = 0; i < n; i++)
+			used += nodes[i].size;
+		free(nodes);
+		if (!used || igt_nsec_elapsed(&start) / 1000000 >= (uint64_t)timeout_ms)
+			break;
+		usleep(20 * 1000);
+	}
+	igt_debug("window drained to %" PRIu64 " bytes in %" PRIu64 " ms\n",
+		  used, igt_nsec_elapsed(&start) / 1000000);
+	return used;
+}
+
 uint64_t vgm_blob_phys(const struct vgm_blob *b, uint64_t off)
 {
 	igt_require_f(b->phys_known,

@@ -289,6 +289,12 @@ struct vgm_mm_node {
 };
 
 int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n);
+/*
+ * Wait up to timeout_ms until no blob is left in the window (freed blobs
+ * leave it when the host answers their RESOURCE_UNREF); returns the bytes
+ * still allocated, or UINT64_MAX if the allocator cannot be read.
+ */
+uint64_t vgm_window_drain(int fd, int timeout_ms);
 /* physical address of the blob at offset off (recorded at creation) */
 uint64_t vgm_blob_phys(const struct vgm_blob *b, uint64_t off);
 

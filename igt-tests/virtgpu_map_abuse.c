@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtgpu_map_abuse: mappings of host-visible virtio-gpu blobs that must be
+ * refused, races, and a full host-visible window.
+ */
+
+/**
+ * TEST: virtgpu map abuse
+ * Category: Core
+ * Mega feature: General Core features
+ * Sub-category: Memory management
+ * Functionality: virtio-gpu host-visible blob mappings
+ * Test category: negative test
+ * Description: Requests the driver must refuse with the exact errno,
+ *		faults racing with the host unmapping the blob, and blobs until
+ *		the host-visible window is full.
+ *
+ * SUBTEST: private-mapping
+ * Description: MAP_PRIVATE mappings of a host-visible blob, read-write and
+ *		read-only, are refused with EINVAL: copy-on-write of host
+ *		memory mapped by PFN cannot work.
+ *
+ * SUBTEST: out-of-bounds
+ * Description: Mappings that extend past the blob, through the DRM file
+ *		and through a dma-buf, and DRM file mappings at a non-zero
+ *		offset, are refused with EINVAL; the last page through a
+ *		dma-buf is not.
+ *
+ * SUBTEST: not-mappable
+ * Description: A host blob created without USE_MAPPABLE gets a fake
+ *		offset but its mmap, through the DRM file or a dma-buf, fails
+ *		with EINVAL; RESOURCE_INFO reports UNKNOWN.
+ *
+ * SUBTEST: foreign-offset
+ * Description: Another DRM file cannot mmap the blob's fake offset
+ *		(EACCES).
+ *
+ * SUBTEST: foreign-handle
+ * Description: Another DRM file cannot use the blob's GEM handle:
+ *		VIRTGPU_MAP and RESOURCE_INFO fail with ENOENT.
+ *
+ * SUBTEST: hook-errors
+ * Description: The debugfs hook refuses malformed commands (EINVAL), bad
+ *		file descriptors (EBADF), files that are not this DRM device
+ *		(EINVAL), unknown handles (ENOENT), guest-memory blobs (EINVAL)
+ *		and blobs never mapped on the host (ENXIO).
+ *
+ * SUBTEST: fault-vs-unmap
+ * Description: Threads fault every page of a blob (PMD and PTE mapped)
+ *		while the host unmaps it: no hang, every thread reads correct
+ *		data until it gets SIGBUS, and nothing reads after the unmap.
+ *
+ * SUBTEST: window-full
+ * Description: Blobs are created and mapped until the host-visible window
+ *		is full: the error is ENOSPC or ENOMEM, mappings keep working,
+ *		and after everything is freed new blobs fit again and no PAT
+ *		reservation is left in the window.
+ *
+ * SUBTEST: window-full-deferred
+ * Description: A blob created with DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING
+ *		while the window is full fails to mmap with ENOSPC at once,
+ *		and maps once there is room.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "igt_harness.h"
+#include "virtgpu_map_lib.h"
+
+IGT_TEST_DESCRIPTION("Mappings of host-visible virtio-gpu blobs that must be refused, races with the host unmapping them, and a full host-visible window.");
+
+#define SIZE (64 * VGM_KIB)
+
+static void assert_mmap_fails(void *p, int err, uint64_t len, int want, const char *what)
+{
+	if (p)
+		munmap(p, len);
+	igt_assert_f(!p, "%s: accepted, expected %s\n", what, strerror(want));
+	igt_assert_f(err == want, "%s: %s, expected %s\n", what, strerror(err), strerror(want));
+}
+
+static void test_private(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	void *p;
+	int err;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+
+	p = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, &err);
+	assert_mmap_fails(p, err, SIZE, EINVAL,
+			  "MAP_PRIVATE read-write mapping of host memory (copy-on-write of PFNs without struct page)");
+	p = __vgm_mmap(&b, 0, SIZE, PROT_READ, MAP_PRIVATE, &err);
+	assert_mmap_fails(p, err, SIZE, EINVAL, "MAP_PRIVATE read-only mapping of host memory");
+	p = __vgm_mmap_via(&b, VGM_VIA_DMABUF, 0, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, &err);
+	assert_mmap_fails(p, err, SIZE, EINVAL, "MAP_PRIVATE mapping of the blob's dma-buf");
+
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_out_of_bounds(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	int err, refusal;
+	uint8_t *p;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+
+	p = __vgm_mmap(&b, 0, SIZE + VGM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	assert_mmap_fails(p, err, SIZE + VGM_PAGE, EINVAL, "DRM mapping one page longer than the blob");
+	p = __vgm_mmap(&b, SIZE - VGM_PAGE, 2 * VGM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	assert_mmap_fails(p, err, 2 * VGM_PAGE, EINVAL, "DRM mapping of the last page and one past it");
+	p = __vgm_mmap(&b, VGM_PAGE, VGM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	assert_mmap_fails(p, err, VGM_PAGE, EINVAL,
+			  "DRM mapping at a non-zero offset (DRM looks fake offsets up exactly)");
+
+	p = __vgm_mmap_via(&b, VGM_VIA_DMABUF, 0, SIZE + VGM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	assert_mmap_fails(p, err, SIZE + VGM_PAGE, EINVAL, "dma-buf mapping one page longer than the blob");
+	p = __vgm_mmap_via(&b, VGM_VIA_DMABUF, SIZE - VGM_PAGE, 2 * VGM_PAGE,
+			   PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	assert_mmap_fails(p, err, 2 * VGM_PAGE, EINVAL, "dma-buf mapping of the last page and one past it");
+	p = __vgm_mmap_via(&b, VGM_VIA_DMABUF, SIZE, VGM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	assert_mmap_fails(p, err, VGM_PAGE, EINVAL, "dma-buf mapping past the end of the blob");
+
+	/* the last page itself is fine */
+	p = vgm_map_expected(&c, &b, VGM_VIA_DMABUF, SIZE - VGM_PAGE, VGM_PAGE, &e, &refusal);
+	if (p) {
+		vgm_write_stamps(p, VGM_PAGE, 31);
+		igt_assert_f(vgm_check_stamps(p, VGM_PAGE, 31) < 0, "the blob's last page does not read back\n");
+		vgm_unmap(p, VGM_PAGE);
+	}
+
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_not_mappable(void)
+{
+	struct vgm_resource_info ri;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	uint64_t offset;
+	int ret, err;
+	void *p;
+
+	vgm_ctx_open(&c);
+	ret = __vgm_blob_create(c.fd, SIZE, VIRTGPU_BLOB_MEM_HOST3D, 0, 0, &b);
+	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB(HOST3D) without USE_MAPPABLE failed: %s\n", strerror(-ret));
+	ret = __vgm_map_offset(c.fd, b.handle, &offset);
+	igt_assert_f(ret == 0, "VIRTGPU_MAP of a non-mappable blob failed: %s (it only hands out the fake offset)\n",
+		     strerror(-ret));
+
+	p = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	assert_mmap_fails(p, err, SIZE, EINVAL, "mmap of a blob created without USE_MAPPABLE");
+	p = __vgm_mmap_via(&b, VGM_VIA_DMABUF, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	assert_mmap_fails(p, err, SIZE, EINVAL, "dma-buf mmap of a blob created without USE_MAPPABLE");
+
+	if (c.have_query) {
+		ret = __vgm_query(c.fd, b.handle, &ri);
+		igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+		igt_assert_f(ri.map_caching == VIRTGPU_MAP_CACHING_UNKNOWN && ri.map_info == 0,
+			     "a blob that is not mapped on the host reports %s, map_info 0x%x; expected UNKNOWN, 0\n",
+			     vgm_caching_name(ri.map_caching), ri.map_info);
+	}
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_foreign_offset(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	uint64_t offset;
+	int other, ret;
+	void *p;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	ret = __vgm_map_offset(c.fd, b.handle, &offset);
+	igt_assert_f(ret == 0, "VIRTGPU_MAP failed: %s\n", strerror(-ret));
+
+	other = vgm_open_render();
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, other, offset);
+	assert_mmap_fails(p == MAP_FAILED ? NULL : p, p == MAP_FAILED ? errno : 0, SIZE, EACCES,
+			  "mmap of another client's fake offset");
+	close(other);
+
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_foreign_handle(void)
+{
+	struct drm_virtgpu_map m = {};
+	struct vgm_resource_info ri = {};
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	int other;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+
+	other = vgm_open_render();
+	m.handle = b.handle;
+	igt_assert_f(igt_ioctl(other, DRM_IOCTL_VIRTGPU_MAP, &m) == -1 && errno == ENOENT,
+		     "VIRTGPU_MAP of another file's handle %u: %s, expected ENOENT\n",
+		     b.handle, errno ? strerror(errno) : "succeeded");
+	ri.bo_handle = b.handle;
+	igt_assert_f(igt_ioctl(other, VGM_IOCTL_RESOURCE_INFO, &ri) == -1 && errno == ENOENT,
+		     "RESOURCE_INFO of another file's handle %u: %s, expected ENOENT\n",
+		     b.handle, errno ? strerror(errno) : "succeeded");
+	close(other);
+
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static int hook_raw(int fd, const char *text)
+{
+	char path[512];
+	int hfd, ret = 0;
+	ssize_t len = strlen(text);
+
+	igt_assert_eq(vgm_hook_path(fd, path, sizeof(path)), 0);
+	hfd = open(path, O_WRONLY | O_CLOEXEC);
+	igt_assert_fd(hfd);
+	if (write(hfd, text, len) != len)
+		ret = -errno;
+	close(hfd);
+	return ret;
+}
+
+static void test_hook_errors(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b, g, d;
+	char cmd[64];
+	int ret, nul;
+
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+	vgm_blob_create(c.fd, SIZE, &b);
+	vgm_blob_guest(c.fd, SIZE, &g);
+	ret = __vgm_blob_create(c.fd, SIZE, VIRTGPU_BLOB_MEM_HOST3D, VIRTGPU_BLOB_FLAG_USE_MAPPABLE,
+				DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING, &d);
+	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB with the DEFER_MAPPING hint failed: %s\n", strerror(-ret));
+
+	ret = hook_raw(c.fd, "frobnicate 1 2");
+	igt_assert_f(ret == -EINVAL, "hook: unknown command: %s, expected EINVAL\n", strerror(-ret));
+	ret = hook_raw(c.fd, "unmap");
+	igt_assert_f(ret == -EINVAL, "hook: missing arguments: %s, expected EINVAL\n", strerror(-ret));
+	ret = hook_raw(c.fd, "unmap 100000 1");
+	igt_assert_f(ret == -EBADF, "hook: unused fd: %s, expected EBADF\n", strerror(-ret));
+
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	snprintf(cmd, sizeof(cmd), "unmap %d %u", nul, b.handle);
+	ret = hook_raw(c.fd, cmd);
+	close(nul);
+	igt_assert_f(ret == -EINVAL, "hook: fd of /dev/null: %s, expected EINVAL\n", strerror(-ret));
+
+	ret = vgm_hook(c.fd, "unmap", 0x7fffffff);
+	igt_assert_f(ret == -ENOENT, "hook: unknown handle: %s, expected ENOENT\n", strerror(-ret));
+	ret = vgm_hook(c.fd, "unmap", g.handle);
+	igt_assert_f(ret == -EINVAL, "hook: guest-memory blob: %s, expected EINVAL\n", strerror(-ret));
+	ret = vgm_hook(c.fd, "remap", d.handle);
+	igt_assert_f(ret == -ENXIO, "hook: blob never mapped on the host: %s, expected ENXIO\n", strerror(-ret));
+
+	vgm_gem_close(c.fd, d.handle);
+	vgm_gem_close(c.fd, g.handle);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+struct worker {
+	pthread_t thread;
+	int id;
+	uint8_t *p;
+	uint64_t pages;
+	uint32_t seed;
+	volatile int *stop;
+	volatile int *unmapped;
+	uint64_t reads, bad, stale, sigbus;
+	int other_sig;
+	uint64_t bad_page, stale_page;
+	volatile int done;
+};
+
+static void *worker_fn(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t i;
+
+	for (i = 0; !*w->stop; i++) {
+		uint64_t page = (i * 7919 + (uint64_t)w->id * 131) % w->pages;
+		int was_unmapped = __atomic_load_n(w->unmapped, __ATOMIC_ACQUIRE);
+		uint32_t v = 0;
+		int sig;
+
+		sig = vgm_probe_read(w->p + page * VGM_PAGE, &v);
+		if (sig == SIGBUS) {
+			/* keep going a while: nothing may read after this */
+			if (++w->sigbus >= 256)
+				break;
+			continue;
+		}
+		if (sig) {
+			w->other_sig = sig;
+			break;
+		}
+		w->reads++;
+		if (w->sigbus || was_unmapped) {
+			if (!w->stale++)
+				w->stale_page = page;
+		} else if (v != vgm_stamp(w->seed, page)) {
+			if (!w->bad++)
+				w->bad_page = page;
+		}
+	}
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+#define NWORKERS 6
+
+static void test_fault_vs_unmap(void)
+{
+	struct worker w[NWORKERS] = {};
+	volatile int stop = 0, unmapped = 0;
+	struct timespec start = {}, deadline;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	bool all_done, warm;
+	uint64_t size = 4 * VGM_MIB + 4 * VGM_KIB;
+	uint8_t *p;
+	int i, ret, stuck = 0;
+
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+	vgm_blob_create(c.fd, size, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, size, 32);
+	/* drop the PTEs the writes made: the threads fault everything in */
+	vgm_unmap(p, size);
+	p = __vgm_mmap(&b, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, &ret);
+	igt_assert_f(p, "mapping the blob again failed: %s\n", strerror(ret));
+	vgm_track(p, size);
+
+	vgm_sigbus_install();
+	for (i = 0; i < NWORKERS; i++) {
+		w[i].id = i;
+		w[i].p = p;
+		w[i].pages = size / VGM_PAGE;
+		w[i].seed = 32;
+		w[i].stop = &stop;
+		w[i].unmapped = &unmapped;
+		igt_assert_eq(pthread_create(&w[i].thread, NULL, worker_fn, &w[i]), 0);
+	}
+
+	/* let every thread read a while, then pull the blob from under them */
+	igt_gettime(&start);
+	do {
+		usleep(1000);
+		warm = true;
+		for (i = 0; i < NWORKERS; i++)
+			warm &= __atomic_load_n(&w[i].reads, __ATOMIC_RELAXED) >= 64;
+	} while (!warm && igt_nsec_elapsed(&start) < 5000000000ull);
+	ret = vgm_hook(c.fd, "unmap", b.handle);
+	__atomic_store_n(&unmapped, 1, __ATOMIC_RELEASE);
+
+	igt_gettime(&start);
+	do {
+		usleep(1000);
+		all_done = true;
+		for (i = 0; i < NWORKERS; i++)
+			all_done &= __atomic_load_n(&w[i].done, __ATOMIC_ACQUIRE);
+	} while (!all_done && igt_nsec_elapsed(&start) < 20000000000ull);
+	stop = 1;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	for (i = 0; i < NWORKERS; i++)
+		if (pthread_timedjoin_np(w[i].thread, NULL, &deadline))
+			stuck++;
+	vgm_sigbus_restore();
+
+	igt_assert_f(!stuck, "%d of %d threads are stuck in a fault after the host unmapped the blob\n",
+		     stuck, NWORKERS);
+	igt_assert_f(ret == 0, "debugfs hook: unmap failed: %s\n", strerror(-ret));
+	for (i = 0; i < NWORKERS; i++) {
+		igt_info("thread %d: %" PRIu64 " reads, then SIGBUS x%" PRIu64 "\n",
+			 i, w[i].reads, w[i].sigbus);
+		igt_assert_f(!w[i].other_sig, "thread %d got signal %d, expected data or SIGBUS\n",
+			     i, w[i].other_sig);
+		igt_assert_f(!w[i].bad, "thread %d read wrong data %" PRIu64 " times (first at page %" PRIu64 ")\n",
+			     i, w[i].bad, w[i].bad_page);
+		igt_assert_f(!w[i].stale,
+			     "thread %d read %" PRIu64 " times after the host unmapped the blob (first at page %" PRIu64 "): stale mapping\n",
+			     i, w[i].stale, w[i].stale_page);
+		igt_assert_f(w[i].sigbus, "thread %d never got SIGBUS after the host unmapped the blob\n", i);
+	}
+	vgm_unmap(p, size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+struct fill {
+	struct vgm_blob *b;
+	int n;
+	uint64_t bsz;
+	uint64_t base, size;
+	bool window_known;
+	int err;
+};
+
+/* blobs until the window is full; the final error in f->err */
+static void fill_window(int fd, struct fill *f)
+{
+	uint64_t left;
+	int cap, ret, tries;
+
+	memset(f, 0, sizeof(*f));
+	left = vgm_window_drain(fd, 15000);
+	igt_assert_f(left == 0 || left == UINT64_MAX,
+		     "%" PRIu64 " KiB of the host-visible window are still allocated 15 s after every earlier blob was freed: leaked\n",
+		     left / 1024);
+	f->window_known = vgm_window(fd, &f->base, &f->size);
+	if (f->window_known) {
+		f->bsz = (f->size / 16 + VGM_PMD - 1) & ~(VGM_PMD - 1);
+		if (f->bsz < 4 * VGM_MIB)
+			f->bsz = 4 * VGM_MIB;
+		cap = f->size / f->bsz + 8;
+	} else {
+		f->bsz = 16 * VGM_MIB;
+		cap = 1024;
+	}
+	f->b = calloc(cap, sizeof(*f->b));
+	igt_assert(f->b);
+	for (f->n = 0; f->n < cap; f->n++) {
+		/* space of blobs freed just before comes back asynchronously */
+		for (tries = 0; tries < 20; tries++) {
+			ret = __vgm_blob_create(fd, f->bsz, VIRTGPU_BLOB_MEM_HOST3D,
+						VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, &f->b[f->n]);
+			if (ret != -ENOSPC)
+				break;
+			usleep(100 * 1000);
+		}
+		if (ret)
+			break;
+	}
+	f->err = -ret;
+	igt_info("window %s: %d blobs of %" PRIu64 " MiB, then %s\n",
+		 f->window_known ? "known" : "unknown", f->n, f->bsz / VGM_MIB, strerror(f->err));
+	igt_assert_f(f->n < cap, "%d blobs of %" PRIu64 " MiB fit in the window: it never fills up\n",
+		     f->n, f->bsz / VGM_MIB);
+	igt_assert_f(f->err == ENOSPC || f->err == ENOMEM,
+		     "creating blob %d in a full window failed with %s, expected ENOSPC or ENOMEM\n",
+		     f->n, strerror(f->err));
+	igt_assert_f(f->n > 0, "not even one blob of %" PRIu64 " MiB fits in the window\n", f->bsz / VGM_MIB);
+	if (f->window_known)
+		igt_assert_f((uint64_t)f->n * f->bsz <= f->size && (uint64_t)(f->n + 1) * f->bsz > f->size,
+			     "%d blobs of %" PRIu64 " MiB in a window of %" PRIu64 " MiB: it was full too early\n",
+			     f->n, f->bsz / VGM_MIB, f->size / VGM_MIB);
+}
+
+static void free_fill(int fd, struct fill *f)
+{
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		vgm_gem_close(fd, f->b[i].handle);
+	free(f->b);
+	f->b = NULL;
+	f->n = 0;
+}
+
+static void test_window_full(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	struct fill f;
+	uint8_t **maps, *q;
+	int i, refusal, left;
+
+	vgm_ctx_open(&c);
+	fill_window(c.fd, &f);
+
+	/* map them all, if this run maps at all */
+	maps = calloc(f.n, sizeof(*maps));
+	igt_assert(maps);
+	for (i = 0; i < f.n; i++) {
+		maps[i] = vgm_map_expected(&c, &f.b[i], VGM_VIA_DRM, 0, f.bsz, &e, &refusal);
+		if (!maps[i])
+			break;
+		vgm_write_stamps(maps[i], VGM_PAGE, 33 + i);
+	}
+	for (i = 0; i < f.n && maps[i]; i++)
+		igt_assert_f(vgm_check_stamps(maps[i], VGM_PAGE, 33 + i) < 0,
+			     "blob %d of the full window does not read back\n", i);
+	for (i = 0; i < f.n && maps[i]; i++)
+		vgm_unmap(maps[i], f.bsz);
+	free(maps);
+	free_fill(c.fd, &f);
+
+	/* the space comes back */
+	vgm_blob_create_retry(c.fd, f.bsz, &b);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_blob_create_retry(c.fd, f.window_known ? f.size / 2 : 2 * f.bsz, &b);
+	q = vgm_map_expected(&c, &b, VGM_VIA_DRM, 0, b.size, &e, &refusal);
+	if (q) {
+		vgm_write_stamps(q, b.size, 34);
+		igt_assert_f(vgm_check_stamps(q, b.size, 34) < 0,
+			     "a blob made after the window was freed does not read back\n");
+		vgm_unmap(q, b.size);
+	}
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+
+	if (f.window_known) {
+		left = vgm_pat_count(f.base, f.size);
+		igt_assert_f(left <= 0,
+			     "%d PAT reservations are left in the host-visible window after every blob was freed\n",
+			     left);
+	}
+}
+
+static void test_window_full_deferred(void)
+{
+	struct vgm_resource_info ri = {};
+	struct timespec start = {};
+	struct vgm_ctx c;
+	struct vgm_expect e;
+	struct vgm_blob d;
+	struct fill f;
+	int status = 0, ret, err;
+	bool exited = false;
+	uint8_t *p;
+	pid_t pid;
+
+	vgm_ctx_open(&c);
+	igt_require_f(c.have_query || getenv("VGM_RUN_HANGING"),
+		      "kernel without VIRTGPU_PARAM_MAP_CACHING: its mmap of a deferred blob waits uninterruptibly, forever, for a RESOURCE_MAP_BLOB that was never sent when the window is full (set VGM_RUN_HANGING=1 to run it anyway and leave a stuck process)\n");
+	fill_window(c.fd, &f);
+
+	/* a child with its own file: if it gets stuck, it holds no window space */
+	fflush(NULL);
+	pid = fork();
+	igt_assert(pid >= 0);
+	if (pid == 0) {
+		struct vgm_blob cd;
+		int fd = vgm_open_render(), cerr;
+		void *cp;
+
+		if (__vgm_context_init(fd, VIRTGPU_DRM_CAPSET_VIRGL2) ||
+		    __vgm_blob_create(fd, SIZE, VIRTGPU_BLOB_MEM_HOST3D, VIRTGPU_BLOB_FLAG_USE_MAPPABLE,
+				      DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING, &cd))
+			_exit(200);
+		cp = __vgm_mmap_handle(fd, cd.handle, 0, SIZE, &cerr);
+		_exit(cp ? 0 : cerr);
+	}
+	igt_gettime(&start);
+	do {
+		ret = waitpid(pid, &status, WNOHANG);
+		if (ret == pid) {
+			exited = true;
+			break;
+		}
+		usleep(10 * 1000);
+	} while (igt_nsec_elapsed(&start) < 15000000000ull);
+	if (!exited)
+		kill(pid, SIGKILL);
+
+	/* a deferred blob of ours, mapped once there is room */
+	ret = __vgm_blob_create(c.fd, SIZE, VIRTGPU_BLOB_MEM_HOST3D, VIRTGPU_BLOB_FLAG_USE_MAPPABLE,
+				DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING, &d);
+	free_fill(c.fd, &f);
+
+	igt_assert_f(exited, "mmap of a deferred blob in a full window has not returned after 15 s\n");
+	igt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) != 200,
+		     "the child could not create its deferred blob (status 0x%x)\n", status);
+	igt_assert_f(WEXITSTATUS(status) == ENOSPC,
+		     "mmap of a deferred blob in a full window: %s, expected ENOSPC\n",
+		     WEXITSTATUS(status) ? strerror(WEXITSTATUS(status)) : "it was mapped");
+	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB with the DEFER_MAPPING hint failed: %s\n", strerror(-ret));
+
+	/* room again (freed space comes back once the host acknowledged) */
+	igt_gettime(&start);
+	do {
+		p = __vgm_mmap(&d, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+		if (p || err != ENOSPC)
+			break;
+		usleep(50 * 1000);
+	} while (igt_nsec_elapsed(&start) < 10000000000ull);
+	if (c.have_query)
+		igt_assert_eq(__vgm_query(c.fd, d.handle, &ri), 0);
+	vgm_expect_for(&c.host, c.have_query, &ri, c.strict, &e);
+	if (p) {
+		vgm_track(p, SIZE);
+		igt_assert_f(e.map, "the deferred blob was mapped, but this run must refuse it (%s)\n", e.what);
+		vgm_write_stamps(p, SIZE, 35);
+		igt_assert_f(vgm_check_stamps(p, SIZE, 35) < 0, "the deferred blob does not read back\n");
+		vgm_unmap(p, SIZE);
+	} else {
+		igt_assert_f(err != ENOSPC, "the deferred blob still finds no room 10 s after the window was freed\n");
+		igt_assert_f((!e.map && err == e.err) ||
+			     (e.platform_may_refuse && err == EOPNOTSUPP &&
+			      ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED),
+			     "mmap of the deferred blob once there is room: %s (%s)\n", strerror(err), e.what);
+	}
+	vgm_gem_close(c.fd, d.handle);
+	vgm_ctx_close(&c);
+}
+
+int igt_main()
+{
+	igt_fixture() {
+		int fd = vgm_open_render();
+
+		vgm_require_host_visible(fd);
+		close(fd);
+	}
+
+	igt_describe("Private mappings of host memory are refused.");
+	igt_subtest("private-mapping")
+		test_private();
+
+	igt_describe("Mappings past the blob are refused.");
+	igt_subtest("out-of-bounds")
+		test_out_of_bounds();
+
+	igt_describe("Blobs created without USE_MAPPABLE cannot be mapped.");
+	igt_subtest("not-mappable")
+		test_not_mappable();
+
+	igt_describe("Another client cannot map the blob's fake offset.");
+	igt_subtest("foreign-offset")
+		test_foreign_offset();
+
+	igt_describe("Another client cannot use the blob's handle.");
+	igt_subtest("foreign-handle")
+		test_foreign_handle();
+
+	igt_describe("The debugfs unmap/remap hook refuses what it cannot do.");
+	igt_subtest("hook-errors")
+		test_hook_errors();
+
+	igt_describe("Faults racing with the host unmapping the blob.");
+	igt_subtest("fault-vs-unmap")
+		test_fault_vs_unmap();
+
+	igt_describe("Blobs until the host-visible window is full.");
+	igt_subtest("window-full")
+		test_window_full();
+
+	igt_describe("A deferred blob cannot be mapped while the window is full.");
+	igt_subtest("window-full-deferred")
+		test_window_full_deferred();
+}
