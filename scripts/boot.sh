@@ -7,7 +7,8 @@
 # RUNDIR receives console.log, qemu.log, job.log, job.rc, dmesg.txt and
 # whatever the job writes to /mnt/host. Everything runs in private mount and
 # PID namespaces: mounts vanish and every process dies with the run, and a
-# timeout (VGM_TIMEOUT, seconds) kills only what this run started.
+# timeout (VGM_TIMEOUT, seconds) kills only what this run started. A private
+# network namespace keeps concurrent runs' X servers (abstract sockets) apart.
 STEP=boot
 . "$(dirname "$0")/common.sh"
 
@@ -53,7 +54,7 @@ exec qemu-system-x86_64 -machine q35,accel=$accel -cpu max -smp $smp -m ${VGM_ME
 HOST
 
 set +e
-timeout --kill-after=10 "$timeout" unshare --mount --pid --fork --kill-child --propagation private \
+timeout --kill-after=10 "$timeout" unshare --mount --pid --net --fork --kill-child --propagation private \
 	bash -c '
 	set -e
 	R=$1 D=$2

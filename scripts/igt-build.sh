@@ -8,13 +8,15 @@ ROOT=$(readlink -f "$CACHE/chroot")
 src=$ROOT/usr/local/src/vgm-igt
 out=$CACHE/igt/bin
 step "building igt-tests/ in the chroot"
-rm -rf "$src" && mkdir -p "$src" "$out"
-cp -r "$TOP/igt-tests/." "$src/"
-chroot "$ROOT" make -s -C /usr/local/src/vgm-igt tests >&2 || die "igt-tests build failed"
+rm -rf "$src" && mkdir -p "$src/igt-tests" "$src/bench" "$out"
+cp -r "$TOP/igt-tests/." "$src/igt-tests/"
+cp -r "$TOP/bench/." "$src/bench/"
+chroot "$ROOT" make -s -C /usr/local/src/vgm-igt/igt-tests tests >&2 || die "igt-tests build failed"
+chroot "$ROOT" make -s -C /usr/local/src/vgm-igt/bench >&2 || die "bench/ build failed"
 rm -rf "$out" && mkdir -p "$out"
 n=0
-for f in "$src"/*; do
-	case $(basename "$f") in virtgpu_*) ;; *) continue ;; esac
+for f in "$src"/igt-tests/* "$src"/bench/*; do
+	case $(basename "$f") in virtgpu_* | vgm_*) ;; *) continue ;; esac
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	cp "$f" "$out/" && n=$((n + 1))
 done

@@ -87,6 +87,19 @@ def main():
     widths = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
     for r in [hdr] + rows:
         print("  ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+    # the attribute table: one line per run, what the probe read in the guest
+    print("\nattribute table (probe: 4 MiB host-visible blob; PTE bits from the guest's ptdump)")
+    summary = {}
+    for r in rows:
+        if r[3] == "kunit":
+            continue
+        key = (r[1], r[2], r[0])
+        e = summary.setdefault(key, {"attr": r[6], "pass": 0, "fail": 0, "skip": 0, "other": 0})
+        res = r[5] if r[5] in ("pass", "fail", "skip") else "other"
+        e[res] += 1
+    for (w, m, k), e in sorted(summary.items()):
+        print(f"  {w:>5} {m:<12} {k:<6} {e['pass']:>3} pass {e['fail']:>3} fail "
+              f"{e['skip']:>3} skip {e['other']:>2} other | {e['attr']}")
     print()
     for k, c in sorted(counts.items()):
         print(f"{k}: " + ", ".join(f"{n} {r}" for r, n in sorted(c.items())))
