@@ -187,8 +187,8 @@ static int check_mapping(struct vgm_ctx *c, const struct vgm_blob *b,
 			 what, e->what, vgm_cache_name(cache));
 	else
 		igt_assert_f(cache == e->cache,
-			     "%s: guest maps host-%s memory as %s: alias (the PTEs must be %s)\n",
-			     what, vgm_attr_name(e->attr), vgm_cache_name(cache),
+			     "%s: guest maps host-%s memory (map_info 0x%x) as %s: alias (the PTEs must be %s)\n",
+			     what, vgm_attr_name(e->attr), e->map_info, vgm_cache_name(cache),
 			     vgm_cache_name(e->cache));
 
 	if (off || len != b->size)

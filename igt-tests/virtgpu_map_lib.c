@@ -1346,25 +1346,78 @@ void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what)
 		     what, phys, end, covered);
 }
 
-int vgm_pat_count(uint64_t start, uint64_t len)
+static int pat_count(uint64_t start, uint64_t len, bool log)
 {
 	struct vgm_memtype *m;
 	int i, n, count = 0;
 
 	if (vgm_pat_list(&m, &n))
 		return -1;
-	for (i = 0; i < n; i++)
-		if (m[i].start < start + len && m[i].end > start)
+	for (i = 0; i < n; i++) {
+		if (m[i].start < start + len && m[i].end > start) {
+			if (log)
+				igt_info("PAT reservation [0x%" PRIx64 "-0x%" PRIx64 "] %s\n",
+					 m[i].start, m[i].end, vgm_cache_name(m[i].type));
 			count++;
+		}
+	}
 	free(m);
 	return count;
+}
+
+int vgm_pat_count(uint64_t start, uint64_t len)
+{
+	return pat_count(start, len, true);
+}
+
+int vgm_pat_count_settled(uint64_t start, uint64_t len, int timeout_ms)
+{
+	struct timespec t0 = {};
+	int count;
+
+	igt_gettime(&t0);
+	while ((count = pat_count(start, len, false)) > 0 &&
+	       igt_nsec_elapsed(&t0) / 1000000 < (uint64_t)timeout_ms)
+		usleep(20 * 1000);
+	if (count > 0)
+		pat_count(start, len, true);
+	else
+		igt_debug("PAT reservations of [0x%" PRIx64 "+0x%" PRIx64 "] gone after %" PRIu64 " ms\n",
+			  start, len, igt_nsec_elapsed(&t0) / 1000000);
+	return count;
+}
+
+/* from the driver's allocator: "total: N, ..." and the lowest range start */
+static bool window_from_mm(int fd, uint64_t *base, uint64_t *size)
+{
+	char path[PATH_MAX], *buf, *line, *save;
+	unsigned long long s, e, n, total = 0, lowest = ~0ull;
+
+	if (debugfs_dev_file(fd, "virtio-gpu-host-visible-mm", path, sizeof(path)))
+		return false;
+	buf = read_file(path, NULL);
+	if (!buf)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%llx-%llx: %llu:", &s, &e, &n) == 3 && s < lowest)
+			lowest = s;
+		else
+			sscanf(line, "total: %llu", &total);
+	}
+	free(buf);
+	if (!total || lowest == ~0ull)
+		return false;
+	*base = lowest;
+	*size = total;
+	return true;
 }
 
 /**
  * vgm_window: the host-visible window of the device of @fd
  *
- * The driver claims it with devm_request_mem_region() under the name of
- * its virtio device (e.g. "virtio0"), which /proc/iomem shows to root.
+ * From the driver's allocator in debugfs, else /proc/iomem, where the
+ * driver claims the window under the name of its virtio device (e.g.
+ * "virtio0"; other, smaller resources may carry that name too).
  */
 bool vgm_window(int fd, uint64_t *base, uint64_t *size)
 {
@@ -1373,6 +1426,8 @@ bool vgm_window(int fd, uint64_t *base, uint64_t *size)
 	ssize_t r;
 	bool found = false;
 
+	if (window_from_mm(fd, base, size))
+		return true;
 	if (fstat(fd, &st))
 		return false;
 	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
@@ -1392,11 +1447,10 @@ bool vgm_window(int fd, uint64_t *base, uint64_t *size)
 
 		if (sscanf(line, " %" SCNx64 "-%" SCNx64 " : %n", &s, &e, &pos) != 2 || !pos)
 			continue;
-		if (!strcmp(line + pos, name) && e > s) {
+		if (!strcmp(line + pos, name) && e > s && (!found || e - s + 1 > *size)) {
 			*base = s;
 			*size = e - s + 1;
 			found = true;
-			break;
 		}
 	}
 	free(buf);

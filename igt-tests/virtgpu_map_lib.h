@@ -308,6 +308,12 @@ int vgm_pat_list(struct vgm_memtype **out, int *n);
 void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what);
 /* number of PAT reservations overlapping [start, start + len) */
 int vgm_pat_count(uint64_t start, uint64_t len);
+/*
+ * The same, after waiting up to timeout_ms for them to go: a freed blob
+ * can outlive its last handle and mapping for a moment (the driver drops
+ * the reference its RESOURCE_MAP_BLOB command held from a work item).
+ */
+int vgm_pat_count_settled(uint64_t start, uint64_t len, int timeout_ms);
 
 /* host-visible window, from /proc/iomem and the device's name */
 bool vgm_window(int fd, uint64_t *base, uint64_t *size);
