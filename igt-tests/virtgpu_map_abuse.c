@@ -50,6 +50,12 @@
  *		while the host unmaps it: no hang, every thread reads correct
  *		data until it gets SIGBUS, and nothing reads after the unmap.
  *
+ * SUBTEST: fault-vs-remap
+ * Description: Threads fault every page of a blob while the host unmaps and
+ *		maps it again, over and over, with the same answer: no thread
+ *		ever gets a signal (faults during the remap wait for the new
+ *		answer) and the mapping ends with the attribute of the answer.
+ *
  * SUBTEST: window-full
  * Description: Blobs are created and mapped until the host-visible window
  *		is full: the error is ENOSPC or ENOMEM, mappings keep working,
@@ -421,6 +427,89 @@ static void test_fault_vs_unmap(void)
 	vgm_ctx_close(&c);
 }
 
+struct reader {
+	pthread_t thread;
+	int id;
+	uint8_t *p;
+	uint64_t pages;
+	volatile int *stop;
+	uint64_t reads;
+	int sig;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	uint64_t i;
+	uint32_t v;
+
+	for (i = 0; !*r->stop; i++) {
+		uint64_t page = (i * 7919 + (uint64_t)r->id * 131) % r->pages;
+
+		r->sig = vgm_probe_read(r->p + page * VGM_PAGE, &v);
+		if (r->sig)
+			break;
+		__atomic_add_fetch(&r->reads, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void test_fault_vs_remap(void)
+{
+	struct reader r[NWORKERS] = {};
+	struct timespec deadline;
+	volatile int stop = 0;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint64_t size = 4 * VGM_MIB + 4 * VGM_KIB;
+	int i, n, ret = 0, stuck = 0, cache;
+	uint8_t *p;
+
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+	vgm_blob_create(c.fd, size, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+
+	vgm_sigbus_install();
+	for (i = 0; i < NWORKERS; i++) {
+		r[i].id = i;
+		r[i].p = p;
+		r[i].pages = size / VGM_PAGE;
+		r[i].stop = &stop;
+		igt_assert_eq(pthread_create(&r[i].thread, NULL, reader_fn, &r[i]), 0);
+	}
+	for (n = 0; n < 20 && !ret; n++) {
+		usleep(20 * 1000);
+		ret = vgm_hook(c.fd, "remap", b.handle);
+	}
+	usleep(50 * 1000);
+	stop = 1;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 20;
+	for (i = 0; i < NWORKERS; i++)
+		if (pthread_timedjoin_np(r[i].thread, NULL, &deadline))
+			stuck++;
+	vgm_sigbus_restore();
+
+	igt_assert_f(!stuck, "%d of %d threads are stuck in a fault after %d remaps\n", stuck, NWORKERS, n);
+	igt_assert_f(ret == 0, "debugfs hook: remap %d failed: %s\n", n, strerror(-ret));
+	for (i = 0; i < NWORKERS; i++) {
+		igt_info("thread %d: %" PRIu64 " reads across %d remaps\n", i, r[i].reads, n);
+		igt_assert_f(!r[i].sig, "thread %d got %s while the host remapped the blob with the same answer\n",
+			     i, strsignal(r[i].sig));
+	}
+	vgm_write_stamps(p, size, 36);
+	igt_assert_f(vgm_check_stamps(p, size, 36) < 0, "the blob does not read back after the remaps\n");
+	cache = vgm_assert_ptes(p, size, "after the remaps");
+	if (e.cache != VGM_CACHE_ANY)
+		igt_assert_f(cache == e.cache, "after the remaps host-%s memory is mapped %s\n",
+			     vgm_attr_name(e.attr), vgm_cache_name(cache));
+	vgm_unmap(p, size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
 struct fill {
 	struct vgm_blob *b;
 	int n;
@@ -665,6 +754,10 @@ int igt_main()
 	igt_describe("Faults racing with the host unmapping the blob.");
 	igt_subtest("fault-vs-unmap")
 		test_fault_vs_unmap();
+
+	igt_describe("Faults racing with the host remapping the blob.");
+	igt_subtest("fault-vs-remap")
+		test_fault_vs_remap();
 
 	igt_describe("Blobs until the host-visible window is full.");
 	igt_subtest("window-full")

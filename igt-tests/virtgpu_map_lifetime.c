@@ -52,17 +52,35 @@
  * Description: Unmapping a page in the middle of a mapping leaves two
  *		mappings whose untouched pages still fault in the right pages.
  *
+ * SUBTEST: mprotect
+ * Description: A read-only mprotect of a mapping with PMD and PTE entries
+ *		keeps its cache mode, faults writes with SIGSEGV and still
+ *		reads; making it writable again keeps the cache mode too.
+ *
+ * SUBTEST: syscall-io
+ * Description: The kernel reads and writes the mapping for system calls
+ *		(write() from it into a pipe, read() from a pipe into it),
+ *		faulting pages in from kernel mode.
+ *
  * SUBTEST: hook-unmap
  * Description: After the host unmapped the blob, every touch of its DRM
- *		and dma-buf mappings raises SIGBUS (never old data),
- *		RESOURCE_INFO reports REFUSED, a new mmap fails with ENODEV and
- *		the PAT reservation is released.
+ *		and dma-buf mappings raises SIGBUS (never old data), system
+ *		calls that access it fail with EFAULT, RESOURCE_INFO reports
+ *		REFUSED, a new mmap fails with ENODEV and the PAT reservation
+ *		is released.
  *
  * SUBTEST: hook-remap
  * Description: After the host unmapped and mapped the blob again, the
  *		mapping faults in again, with the attribute of the new answer
  *		(PTE cache mode and RESOURCE_INFO), also after an unmap that
  *		raised SIGBUS.
+ *
+ * SUBTEST: hook-remap-answers
+ * Description: On a run whose host answers differently every time
+ *		(VGM_HOST_MAPINFO=seq:..., the shim's sequence mode), every
+ *		remap makes the mapping, a new mmap and RESOURCE_INFO agree on
+ *		the new answer: its attribute in the PTEs, or SIGBUS and the
+ *		errno of the refusal, and map_info 0 when the host failed.
  */
 
 #define _GNU_SOURCE
@@ -75,6 +93,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -383,6 +402,112 @@ static void test_split_vma(void)
 	vgm_ctx_close(&c);
 }
 
+/* the kernel's own accesses (uaccess) of a revoked mapping fail with EFAULT */
+static void assert_syscalls_efault(uint8_t *p, const char *what)
+{
+	char buf[64] = "x";
+	int fds[2];
+	ssize_t r;
+
+	igt_assert_eq(pipe(fds), 0);
+	r = write(fds[1], p, sizeof(buf));
+	igt_assert_f(r == -1 && errno == EFAULT,
+		     "%s: write() from the revoked mapping: %s, expected EFAULT\n",
+		     what, r < 0 ? strerror(errno) : "it wrote");
+	igt_assert_eq(write(fds[1], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	r = read(fds[0], p + VGM_PAGE, sizeof(buf));
+	igt_assert_f(r == -1 && errno == EFAULT,
+		     "%s: read() into the revoked mapping: %s, expected EFAULT\n",
+		     what, r < 0 ? strerror(errno) : "it read");
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void test_mprotect(void)
+{
+	uint64_t size = 4 * VGM_MIB + 4 * VGM_KIB;
+	struct vgm_ptdump pt;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	struct vgm_span s;
+	uint8_t *p;
+	uint32_t v;
+	int cache, sig;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, size, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, size, 25);
+	cache = vgm_assert_ptes(p, size, "before mprotect");
+
+	igt_assert_eq(mprotect(p, size, PROT_READ), 0);
+	igt_assert_eq(vgm_ptdump_read(&pt), 0);
+	vgm_ptdump_span(&pt, (uintptr_t)p, size, &s);
+	vgm_ptdump_free(&pt);
+	igt_assert_f(s.cache == cache, "read-only mprotect changed the cache mode from %s to %s\n",
+		     vgm_cache_name(cache), vgm_cache_name(s.cache));
+	igt_assert_f(!s.writable || !s.present, "entries stay writable after a read-only mprotect\n");
+	assert_stamps(p, size, 25, "after a read-only mprotect");
+	vgm_sigbus_install();
+	sig = vgm_probe_write(p + size - VGM_PAGE, 1);
+	if (!sig)
+		sig = vgm_probe_write(p, 1);
+	vgm_sigbus_restore();
+	igt_assert_f(sig == SIGSEGV, "writing a read-only mapping: %s, expected SIGSEGV\n",
+		     sig ? strsignal(sig) : "it wrote");
+
+	igt_assert_eq(mprotect(p, size, PROT_READ | PROT_WRITE), 0);
+	vgm_write_stamps(p, size, 26);
+	assert_stamps(p, size, 26, "after making the mapping writable again");
+	igt_assert_f(vgm_assert_ptes(p, size, "after mprotect") == cache,
+		     "mprotect changed the cache mode\n");
+	(void)v;
+	vgm_unmap(p, size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_syscall_io(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p, buf[2 * VGM_PAGE];
+	int fds[2], err;
+	ssize_t r;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 27);
+	vgm_unmap(p, SIZE);
+	/* a fresh mapping: the kernel's accesses are the first faults */
+	p = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(p, "mapping the blob again failed: %s\n", strerror(err));
+	vgm_track(p, SIZE);
+
+	igt_assert_eq(pipe(fds), 0);
+	r = write(fds[1], p + 2 * VGM_PAGE, sizeof(buf));
+	igt_assert_f(r == (ssize_t)sizeof(buf), "write() from the mapping: %s\n", r < 0 ? strerror(errno) : "short");
+	r = read(fds[0], buf, sizeof(buf));
+	igt_assert_eq(r, (ssize_t)sizeof(buf));
+	igt_assert_f(*(uint32_t *)buf == vgm_stamp(27, 2) && *(uint32_t *)(buf + VGM_PAGE) == vgm_stamp(27, 3),
+		     "write() from the mapping sent other bytes than the blob holds\n");
+
+	memset(buf, 0x3c, sizeof(buf));
+	igt_assert_eq(write(fds[1], buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	r = read(fds[0], p + 6 * VGM_PAGE, sizeof(buf));
+	igt_assert_f(r == (ssize_t)sizeof(buf), "read() into the mapping: %s\n", r < 0 ? strerror(errno) : "short");
+	igt_assert_f(p[6 * VGM_PAGE] == 0x3c && p[8 * VGM_PAGE - 1] == 0x3c,
+		     "read() into the mapping did not land in the blob\n");
+	close(fds[0]);
+	close(fds[1]);
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
 /* every page of [p, p + len) raises SIGBUS on read and on write */
 static void assert_sigbus(uint8_t *p, uint64_t len, const char *what)
 {
@@ -433,6 +558,7 @@ static void test_hook_unmap(void)
 
 	assert_sigbus(p, b.size, "DRM mapping");
 	assert_sigbus(d, b.size, "dma-buf mapping");
+	assert_syscalls_efault(p, "DRM mapping");
 
 	ret = __vgm_query(c.fd, b.handle, &ri);
 	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
@@ -520,6 +646,123 @@ static void test_hook_remap(void)
 	vgm_ctx_close(&c);
 }
 
+/* one answer of the host, as the mapping, a new mmap and RESOURCE_INFO see it */
+static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, int round)
+{
+	struct vgm_resource_info ri;
+	enum vgm_attr attr;
+	uint8_t *q;
+	uint32_t v;
+	int ret, err, sig, cache, want;
+
+	ret = __vgm_query(c->fd, b->handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	attr = vgm_attr_decode(ri.map_info);
+	q = __vgm_mmap(b, 0, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_info("answer %d: RESOURCE_INFO %s, map_info 0x%x (%s); new mmap: %s\n", round,
+		 vgm_caching_name(ri.map_caching), ri.map_info, vgm_attr_name(attr),
+		 q ? "mapped" : strerror(err));
+
+	if (q) {
+		vgm_track(q, b->size);
+		want = attr == VGM_ATTR_CACHED ? VIRTGPU_MAP_CACHING_CACHED :
+		       attr == VGM_ATTR_UNCACHED ? VIRTGPU_MAP_CACHING_UNCACHED :
+		       attr == VGM_ATTR_WC ? VIRTGPU_MAP_CACHING_WC : VIRTGPU_MAP_CACHING_UNKNOWN;
+		igt_assert_f(attr != VGM_ATTR_UNDEFINED, "answer %d: undefined map_info 0x%x was mapped\n",
+			     round, ri.map_info);
+		igt_assert_f(ri.map_caching == (uint32_t)want,
+			     "answer %d: the blob maps, map_info 0x%x, but RESOURCE_INFO says %s (expected %s)\n",
+			     round, ri.map_info, vgm_caching_name(ri.map_caching), vgm_caching_name(want));
+		vgm_write_stamps(q, b->size, 40 + round);
+		cache = vgm_assert_ptes(q, b->size, "new mapping");
+		if (attr != VGM_ATTR_NONE)
+			igt_assert_f(cache == vgm_attr_cache(attr),
+				     "answer %d: host-%s memory is mapped %s\n", round,
+				     vgm_attr_name(attr), vgm_cache_name(cache));
+		if (*keep) {
+			vgm_sigbus_install();
+			sig = vgm_probe_read(*keep, &v);
+			vgm_sigbus_restore();
+			igt_assert_f(!sig, "answer %d: the old mapping raises %s, a new one maps\n",
+				     round, strsignal(sig));
+			igt_assert_f(vgm_check_stamps(*keep, b->size, 40 + round) < 0,
+				     "answer %d: the old mapping shows other bytes than the new one\n", round);
+			igt_assert_f(vgm_assert_ptes(*keep, b->size, "old mapping") == cache,
+				     "answer %d: the old mapping has another cache mode than a new one\n", round);
+			vgm_unmap(q, b->size);
+		} else {
+			*keep = q;
+		}
+		return;
+	}
+
+	igt_assert_f(ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED,
+		     "answer %d: mmap fails with %s but RESOURCE_INFO says %s, expected REFUSED\n",
+		     round, strerror(err), vgm_caching_name(ri.map_caching));
+	switch (err) {
+	case EIO:
+		igt_assert_f(ri.map_info == 0,
+			     "answer %d: the host failed RESOURCE_MAP_BLOB (EIO) but RESOURCE_INFO reports map_info 0x%x, not 0: a previous answer\n",
+			     round, ri.map_info);
+		break;
+	case EINVAL:
+		igt_assert_f(attr == VGM_ATTR_UNDEFINED,
+			     "answer %d: mmap fails with EINVAL but map_info 0x%x is a defined attribute\n",
+			     round, ri.map_info);
+		break;
+	case EOPNOTSUPP:
+		igt_assert_f(attr == VGM_ATTR_CACHED,
+			     "answer %d: host-%s refused by the platform (EOPNOTSUPP); only WB can be downgraded by MTRRs\n",
+			     round, vgm_attr_name(attr));
+		break;
+	case ENODATA:
+		igt_assert_f(attr == VGM_ATTR_NONE && c->strict,
+			     "answer %d: ENODATA for map_info 0x%x (strict_map_info %d)\n",
+			     round, ri.map_info, c->strict);
+		break;
+	default:
+		igt_assert_f(false, "answer %d: mmap fails with %s\n", round, strerror(err));
+	}
+	if (*keep) {
+		vgm_sigbus_install();
+		sig = vgm_probe_read(*keep, &v);
+		vgm_sigbus_restore();
+		igt_assert_f(sig == SIGBUS, "answer %d: the blob is refused (%s) but the old mapping %s\n",
+			     round, strerror(err), sig ? strsignal(sig) : "still reads");
+	}
+}
+
+static void test_hook_remap_answers(void)
+{
+	const char *env = getenv("VGM_HOST_MAPINFO");
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	uint8_t *keep = NULL;
+	int answers = 1, round, ret;
+	const char *s;
+
+	igt_require_f(env && !strncmp(env, "seq:", 4),
+		      "needs a host whose answer changes with every RESOURCE_MAP_BLOB (VGM_HOST_MAPINFO=seq:A,B,..., the shim's sequence mode); this run's host answers %s\n",
+		      env ? env : "(unset)");
+	for (s = env; *s; s++)
+		answers += *s == ',';
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+	vgm_blob_create(c.fd, 4 * VGM_MIB + 4 * VGM_KIB, &b);
+
+	for (round = 0; round < 2 * answers + 1; round++) {
+		if (round) {
+			ret = vgm_hook(c.fd, "remap", b.handle);
+			igt_assert_f(ret == 0, "debugfs hook: remap failed: %s\n", strerror(-ret));
+		}
+		check_answer(&c, &b, &keep, round);
+	}
+	if (keep)
+		vgm_unmap(keep, b.size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
 int igt_main()
 {
 	igt_fixture() {
@@ -557,6 +800,14 @@ int igt_main()
 	igt_subtest("split-vma")
 		test_split_vma();
 
+	igt_describe("mprotect keeps the cache mode.");
+	igt_subtest("mprotect")
+		test_mprotect();
+
+	igt_describe("System calls read and write the mapping.");
+	igt_subtest("syscall-io")
+		test_syscall_io();
+
 	igt_describe("A blob unmapped on the host faults with SIGBUS.");
 	igt_subtest("hook-unmap")
 		test_hook_unmap();
@@ -564,4 +815,8 @@ int igt_main()
 	igt_describe("A blob mapped again on the host faults in again.");
 	igt_subtest("hook-remap")
 		test_hook_remap();
+
+	igt_describe("Every new answer of the host after a remap is applied and reported.");
+	igt_subtest("hook-remap-answers")
+		test_hook_remap_answers();
 }
