@@ -24,9 +24,10 @@ fi
 printf 'TESTLIST\n%s\nEND TESTLIST\n' "$names" >$root/test-list.txt
 echo "vgm-job: tests [$names ], host map_info=$VGM_HOST_MAPINFO kernel=$VGM_KERNEL"
 export VGM_HOST_MAPINFO VGM_KERNEL
-[ -x $H/tests/vgm_probe ] && $H/tests/vgm_probe >$H/probe.txt 2>&1
+[ -z "$VGM_FILTER" ] && [ -x $H/tests/vgm_probe ] && $H/tests/vgm_probe >$H/probe.txt 2>&1
 cd /tmp
-igt_runner --per-test-timeout 120 --overall-timeout 900 $root /tmp/igt-results >$H/igt-runner.log 2>&1
+igt_runner --per-test-timeout 120 --overall-timeout 900 ${VGM_FILTER:+-t "$VGM_FILTER"} \
+	$root /tmp/igt-results >$H/igt-runner.log 2>&1
 rc=$?
 cp /tmp/igt-results/results.json $H/results.json 2>/dev/null || echo "vgm-job: igt_runner wrote no results.json (exit $rc)"
 echo "vgm-job: igt_runner exit $rc"

@@ -27,6 +27,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pgtable.h>
+#include <linux/ratelimit.h>
 
 #include <kunit/visibility.h>
 
@@ -37,9 +38,21 @@
 
 #include "virtgpu_drv.h"
 
-/* one rate-limited line per refusal, below the warning level: bad input is not a bug */
-#define hostmap_notice(drm, fmt, ...) \
-	dev_notice_ratelimited((drm)->dev, "[drm] " fmt, ##__VA_ARGS__)
+/*
+ * One rate-limited line per refusal, below the warning level: bad input is
+ * not a kernel bug. The "callbacks suppressed" report of the common rate
+ * limiting is a warning, so it is only made on release, i.e. never.
+ */
+static struct ratelimit_state hostmap_rs =
+	RATELIMIT_STATE_INIT_FLAGS(hostmap_rs, DEFAULT_RATELIMIT_INTERVAL,
+				   DEFAULT_RATELIMIT_BURST,
+				   RATELIMIT_MSG_ON_RELEASE);
+
+#define hostmap_notice(drm, fmt, ...)					\
+	do {								\
+		if (__ratelimit(&hostmap_rs))				\
+			dev_notice((drm)->dev, "[drm] " fmt, ##__VA_ARGS__); \
+	} while (0)
 
 static bool strict_map_info;
 module_param(strict_map_info, bool, 0644);
@@ -329,6 +342,7 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 	if (map_state != STATE_OK) {
 		hm->state = VIRTIO_GPU_HOSTMAP_ERROR;
 		hm->err = -EIO;
+		hm->map_info = 0; /* no answer: not the one before a remap */
 		hostmap_notice(vgdev->ddev,
 			       "resource %u: host failed RESOURCE_MAP_BLOB (-EIO)\n",
 			       vram_res(vram));
