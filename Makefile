@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all run test kernel host igt patches check bench clean help
+.PHONY: all run test kernel host igt patches check bench debug clean help
 all: run
 
 help:
@@ -40,3 +40,9 @@ clean:
 
 bench:
 	$(S)/bench.sh
+
+# The suite on a debug kernel (KASAN, lockdep, DEBUG_VM, DEBUG_ATOMIC_SLEEP):
+# a separate target, as its two extra kernel builds do not fit CI's budget.
+debug:
+	VGM_KERNELS="stock-debug ours-debug" VGM_MODES="passthrough wc undefined error" \
+		VGM_WINDOWS="4G" $(S)/run.sh

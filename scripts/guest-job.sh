@@ -25,6 +25,26 @@ printf 'TESTLIST\n%s\nEND TESTLIST\n' "$names" >$root/test-list.txt
 echo "vgm-job: tests [$names ], host map_info=$VGM_HOST_MAPINFO kernel=$VGM_KERNEL"
 export VGM_HOST_MAPINFO VGM_KERNEL
 [ -z "$VGM_FILTER" ] && [ -x $H/tests/vgm_probe ] && $H/tests/vgm_probe >$H/probe.txt 2>&1
+if [ "$VGM_UPSTREAM" = 1 ]; then
+	# Mesa on this kernel: virgl (EGL, GL persistent buffers through
+	# host-visible blobs) and venus (Vulkan), one "mesa: NAME: RESULT: DETAIL" line each
+	P=/usr/lib/x86_64-linux-gnu/piglit/bin
+	{
+		r=$(timeout 120 eglinfo -B -p surfaceless 2>&1 | grep -m1 "OpenGL core profile renderer")
+		case $r in *virgl*) echo "mesa: eglinfo: pass: $r" ;; *) echo "mesa: eglinfo: fail: ${r:-no renderer}" ;; esac
+		# venus's first instance under TCG sometimes finds no device: 3 tries
+		for i in 1 2 3; do
+			r=$(timeout 300 vulkaninfo --summary 2>&1 | grep -m1 "deviceName.*Venus") && break
+		done
+		case $r in *Venus*) echo "mesa: vulkaninfo: pass: $(echo $r)" ;; *) echo "mesa: vulkaninfo: fail: no venus device" ;; esac
+		for a in "draw" "read" "draw coherent" "read coherent" "draw client-storage" "read client-storage"; do
+			r=$(timeout 300 env PIGLIT_PLATFORM=surfaceless_egl $P/bufferstorage-persistent $a -auto -fbo 2>&1 | grep -o '"result": "[a-z]*"' | tail -n1 | cut -d'"' -f4)
+			echo "mesa: bufferstorage-persistent $a: ${r:-crash}: piglit"
+		done
+		r=$(timeout 300 vkmark --winsys headless -b clear:duration=2 2>&1 | tail -n1)
+		case $r in *Score*) echo "mesa: vkmark: pass: $r" ;; *) echo "mesa: vkmark: info: ${r:-no output} (not gated: fails on the stock kernel too)" ;; esac
+	} >$H/mesa.txt 2>&1
+fi
 cd /tmp
 igt_runner --per-test-timeout 120 --overall-timeout 900 ${VGM_FILTER:+-t "$VGM_FILTER"} \
 	$root /tmp/igt-results >$H/igt-runner.log 2>&1

@@ -14,6 +14,17 @@ STEP=kernel-build
 . "$(dirname "$0")/common.sh"
 
 variant=${1:-stock}
+# VGM_FLAVOR=debug: the same builds with configs/debug.config on top
+# (KASAN, lockdep, DEBUG_VM), as variants stock-debug and ours-debug
+FLAVOR=${VGM_FLAVOR:-base}
+case $variant in *-debug) FLAVOR=debug ;; esac
+SUFFIX=
+FRAGMENTS=("$TOP/configs/base.config")
+if [ "$FLAVOR" = debug ]; then
+	SUFFIX=-debug
+	FRAGMENTS+=("$TOP/configs/debug.config")
+fi
+variant=${variant%-debug}
 need_host_pkgs gcc make flex bison bc libelf-dev libssl-dev ccache cpio patch rsync kmod
 [ -d "$CACHE/linux-pristine/" ] || "$TOP/scripts/kernel-source.sh"
 PRISTINE=$(readlink -f "$CACHE/linux-pristine")
@@ -96,11 +107,11 @@ patched_tree() {
 }
 
 build_stock() {
-	local b=$CACHE/build/stock
-	configure "$PRISTINE" "$b" "$TOP/configs/base.config"
+	local b=$CACHE/build/stock$SUFFIX
+	configure "$PRISTINE" "$b" "${FRAGMENTS[@]}"
 	step "building pristine kernel in $b (cold: ~15 min on 2 cores)"
 	"${KMAKE[@]}" -C "$PRISTINE" O="$b" bzImage modules >&2 || die "pristine kernel build failed"
-	local o=$OUT/stock
+	local o=$OUT/stock$SUFFIX
 	rm -rf "$o.new" && mkdir -p "$o.new"
 	cp "$b/arch/x86/boot/bzImage" "$o.new/"
 	"${KMAKE[@]}" -C "$PRISTINE" O="$b" INSTALL_MOD_PATH="$o.new/modroot" modules_install >/dev/null
@@ -110,10 +121,10 @@ build_stock() {
 }
 
 build_ours() {
-	[ -f "$OUT/stock/bzImage" ] || build_stock
-	local b=$CACHE/build/stock src kr
+	[ -f "$OUT/stock$SUFFIX/bzImage" ] || build_stock
+	local b=$CACHE/build/stock$SUFFIX src kr
 	src=$(patched_tree)
-	kr=$(cat "$OUT/stock/kernelrelease")
+	kr=$(cat "$OUT/stock$SUFFIX/kernelrelease")
 	step "building our virtio-gpu module against the stock kernel $kr"
 	# our uapi header (only it) first in the include path, ahead of the stock tree's
 	local inc=$CACHE/build/ours-include
@@ -128,10 +139,10 @@ build_ours() {
 		NOSTDINC_FLAGS="-nostdinc -I$inc" \
 		CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m ${KCHECK:-} \
 		modules >&2 || die "our virtio-gpu module failed to build"
-	local o=$OUT/ours
+	local o=$OUT/ours$SUFFIX
 	rm -rf "$o.new" && mkdir -p "$o.new"
-	cp "$OUT/stock/bzImage" "$OUT/stock/kernelrelease" "$o.new/"
-	cp -a "$OUT/stock/modroot" "$o.new/modroot"
+	cp "$OUT/stock$SUFFIX/bzImage" "$OUT/stock$SUFFIX/kernelrelease" "$o.new/"
+	cp -a "$OUT/stock$SUFFIX/modroot" "$o.new/modroot"
 	local d=$o.new/modroot/lib/modules/$kr/kernel/drivers/gpu/drm/virtio
 	cp "$src"/drivers/gpu/drm/virtio/*.ko "$src"/drivers/gpu/drm/virtio/tests/*.ko "$d/"
 	depmod -b "$o.new/modroot" "$kr"
