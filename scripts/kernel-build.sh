@@ -137,7 +137,7 @@ build_ours() {
 	done
 	"${KMAKE[@]}" -C "$b" M="$src/drivers/gpu/drm/virtio" W=1 \
 		NOSTDINC_FLAGS="-nostdinc -I$inc" \
-		CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m ${KCHECK:-} \
+		CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m \
 		modules >&2 || die "our virtio-gpu module failed to build"
 	local o=$OUT/ours$SUFFIX
 	rm -rf "$o.new" && mkdir -p "$o.new"
