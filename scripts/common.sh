@@ -55,3 +55,11 @@ need_host_pkgs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
 		die "could not install host packages: ${missing[*]}"
 }
+
+# Files of ours laid over the kernel tree (drivers/, include/ where present).
+overlay_files() {
+	local d
+	for d in drivers include; do
+		[ -d "$TOP/$d" ] && (cd "$TOP" && find "$d" -type f)
+	done | sort
+}

@@ -66,7 +66,8 @@ configure() {
 # it, patches/series applied. Rebuilt when any input changes.
 patched_tree() {
 	local dst=$CACHE/linux-patched key f p
-	key=$(cd "$TOP" && find drivers include patches -type f | sort | xargs cat | sha256sum | cut -c1-12)
+	key=$({ overlay_files; (cd "$TOP" && find patches -type f | sort); } |
+		(cd "$TOP" && xargs cat) | sha256sum | cut -c1-12)
 	if [ "$(cat "$dst/.vgm-key" 2>/dev/null)" = "$key" ]; then
 		echo "$dst"
 		return
@@ -83,7 +84,7 @@ patched_tree() {
 		done <"$dst/.vgm-touched"
 	fi
 	: >"$dst/.vgm-touched"
-	(cd "$TOP" && find drivers include -type f | sort) | while read -r f; do
+	overlay_files | while read -r f; do
 		mkdir -p "$(dirname "$dst/$f")"
 		cp --remove-destination "$TOP/$f" "$dst/$f"
 		echo "$f" >>"$dst/.vgm-touched"

@@ -43,7 +43,7 @@ grep -vE '^\s*(#|$)' "$TOP/patches/series" | while read -r p; do
 	     /^---$/ { exit } { print }' "$pf" | git -C "$G" commit -q -F -
 done
 # every file of ours must belong to a commit
-for f in $(cd "$TOP" && find drivers include -type f | sort); do
+for f in $(overlay_files); do
 	cmp -s "$TOP/$f" "$G/$f" || die "$f is in no commit of patches/overlay (or differs)"
 done
 out=$RESULTS/patches
