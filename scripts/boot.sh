@@ -54,6 +54,8 @@ exec qemu-system-x86_64 -machine q35,accel=$accel -cpu max -smp $smp -m ${VGM_ME
 HOST
 
 set +e
+# In the background so that a signal to this script stops the guest too:
+# timeout passes it on, and unshare --kill-child takes everything down.
 timeout --kill-after=10 "$timeout" unshare --mount --pid --net --fork --kill-child --propagation private \
 	bash -c '
 	set -e
@@ -64,8 +66,12 @@ timeout --kill-after=10 "$timeout" unshare --mount --pid --net --fork --kill-chi
 	mount -t tmpfs tmpfs "$R/tmp"
 	mount --bind "$D" "$R/mnt/host"
 	exec chroot "$R" /bin/bash /mnt/host/host.sh
-	' vgm-boot "$ROOT" "$rundir" >"$rundir/qemu.log" 2>&1
+	' vgm-boot "$ROOT" "$rundir" >"$rundir/qemu.log" 2>&1 &
+guest=$!
+trap 'kill -TERM $guest 2>/dev/null; wait $guest; exit 130' INT TERM
+wait $guest
 rc=$?
+trap - INT TERM
 set -e
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	tail -n 20 "$rundir/console.log" >&2 || true
