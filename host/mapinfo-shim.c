@@ -15,6 +15,11 @@
  *   VGM_MAPINFO=error         RESOURCE_MAP_BLOB fails on the host
  *   VGM_MAPINFO=seq:A,B,...   the n-th answer is the n-th mode, cyclically
  *                             (exercises an attribute that changes on remap)
+ *   VGM_MAPINFO=slow:MS       the real answer, given MS milliseconds late: a
+ *                             slow host, that keeps guest tasks waiting for
+ *                             RESOURCE_MAP_BLOB (QEMU handles the control
+ *                             queue in its main loop, so the whole device
+ *                             stalls, as with a slow virglrenderer)
  *
  * Every answer is logged on stderr ("vgm-shim: ...") so the run's log says
  * what the guest was told.
@@ -27,10 +32,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAP_CACHE_NONE 0x00
 #define MAP_CACHE_CACHED 0x01
@@ -38,7 +45,7 @@
 #define MAP_CACHE_WC 0x03
 #define MAP_UNDEFINED 0x07
 
-enum kind { PASS, VALUE, FAIL };
+enum kind { PASS, VALUE, FAIL, SLOW };
 struct mode { enum kind kind; uint32_t value; };
 
 #define MAX_SEQ 16
@@ -68,11 +75,13 @@ static int parse_one(const char *s, struct mode *m)
 			return 0;
 		}
 	}
-	if (!strncmp(s, "raw:", 4)) {
+	if (!strncmp(s, "raw:", 4) || !strncmp(s, "slow:", 5)) {
+		const char *n = strchr(s, ':') + 1;
+
 		errno = 0;
-		m->kind = VALUE;
-		m->value = (uint32_t)strtoul(s + 4, &end, 0);
-		if (!errno && end != s + 4 && !*end)
+		m->kind = s[0] == 'r' ? VALUE : SLOW;
+		m->value = (uint32_t)strtoul(n, &end, 0);
+		if (!errno && end != n && !*end)
 			return 0;
 	}
 	return -1;
@@ -153,6 +162,34 @@ int virgl_renderer_resource_map_fixed(uint32_t res_handle, void *map)
 	return fn(res_handle, map);
 }
 
+/*
+ * Slow mode: the answer is late. QEMU runs virtio-gpu commands in its main
+ * loop with the big QEMU lock held; under TCG a vCPU's virtqueue notify is
+ * an MMIO write that needs that lock (with KVM, an ioeventfd does not), so
+ * the lock is dropped while the answer is held: the vCPUs keep running and
+ * queueing commands, as they would on KVM. The main loop itself (its
+ * timers, 9p) waits, as it does for any slow virglrenderer call.
+ */
+static void hold_answer(uint32_t res_handle, uint32_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	void (*unlock)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "bql_unlock");
+	void (*lock)(const char *, int) =
+		(void (*)(const char *, int))dlsym(RTLD_DEFAULT, "bql_lock_impl");
+	bool (*locked)(void) = (bool (*)(void))dlsym(RTLD_DEFAULT, "bql_locked");
+	bool dropped = unlock && lock && locked && locked();
+
+	fprintf(stderr, "vgm-shim: res %u: holding the answer for %u ms (%s)\n",
+		res_handle, ms, dropped ? "QEMU's big lock dropped meanwhile" :
+		"QEMU's big lock not found: the vCPUs may stall too");
+	if (dropped)
+		unlock();
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	if (dropped)
+		lock(__FILE__, __LINE__);
+}
+
 int virgl_renderer_resource_get_map_info(uint32_t res_handle, uint32_t *map_info)
 {
 	int (*fn)(uint32_t, uint32_t *) = real(__func__);
@@ -161,6 +198,10 @@ int virgl_renderer_resource_get_map_info(uint32_t res_handle, uint32_t *map_info
 	int ret;
 
 	ret = fn(res_handle, &host);
+	if (m.kind == SLOW) {
+		hold_answer(res_handle, m.value);
+		m.kind = PASS;
+	}
 	if (m.kind == PASS) {
 		fprintf(stderr, "vgm-shim: res %u: map_info passthrough ret=%d value=0x%x\n",
 			res_handle, ret, ret ? 0 : host);

@@ -509,7 +509,7 @@ int vgm_copy_region_cmd(uint32_t *cmd, uint32_t dst_res, uint32_t src_res,
  *
  * From VGM_HOST_MAPINFO (set by the job that boots the guest, the same
  * value the host's mapinfo shim got): passthrough, none, cached, uncached,
- * wc, undefined (0x07), raw:N or error.
+ * wc, undefined (0x07), raw:N, error, or slow:MS (the real answer, late).
  */
 void vgm_host_get(struct vgm_host *h)
 {
@@ -530,7 +530,8 @@ void vgm_host_get(struct vgm_host *h)
 		return;
 	}
 	snprintf(h->name, sizeof(h->name), "%s", env);
-	if (!strcmp(env, "passthrough")) {
+	/* slow:MS is the real answer, given late */
+	if (!strcmp(env, "passthrough") || !strncmp(env, "slow:", 5)) {
 		h->kind = VGM_HOST_PASSTHROUGH;
 		return;
 	}

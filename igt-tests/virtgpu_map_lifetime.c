@@ -81,6 +81,18 @@
  *		remap makes the mapping, a new mmap and RESOURCE_INFO agree on
  *		the new answer: its attribute in the PTEs, or SIGBUS and the
  *		errno of the refusal, and map_info 0 when the host failed.
+ *
+ * SUBTEST: killed-waiter
+ * Description: On a run whose host answers RESOURCE_MAP_BLOB late
+ *		(VGM_HOST_MAPINFO=slow:MS, the shim's slow mode), a process
+ *		sleeping in mmap() for the answer is killed with SIGKILL and
+ *		reaped while the host still holds the answer (sooner than MS
+ *		after the MAP_BLOB went out, which is when the host answers at
+ *		the earliest). Once the answer came, the blob maps, with the
+ *		answer's cache mode in the PTEs, keeps data, and the device
+ *		still completes a transfer; dmesg stays clean (a kill is no
+ *		error). The stock driver waits uninterruptibly there, so its
+ *		waiter dies only after the answer and the subtest fails on it.
  */
 
 #define _GNU_SOURCE
@@ -91,10 +103,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "igt_harness.h"
@@ -763,6 +778,148 @@ static void test_hook_remap_answers(void)
 	vgm_ctx_close(&c);
 }
 
+/* state letter, system call number and wait channel of a task, from /proc */
+static void task_state(pid_t pid, char *state, long *nr, char *wchan, size_t len)
+{
+	char path[64], buf[512], *c;
+	int fd, n;
+
+	*state = '?';
+	*nr = -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		c = strrchr(buf, ')');
+		if (c && c[1] == ' ')
+			*state = c[2];
+	}
+	/* "running" while runnable, the number while asleep in a call */
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		if (n > 0 && buf[0] >= '0' && buf[0] <= '9')
+			*nr = strtol(buf, NULL, 10);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	wchan[0] = 0;
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, wchan, len - 1);
+		close(fd);
+		wchan[n > 0 ? n : 0] = 0;
+	}
+}
+
+static void test_killed_waiter(void)
+{
+	const char *env = getenv("VGM_HOST_MAPINFO");
+	struct sched_param fifo = { .sched_priority = 1 }, other = {};
+	struct timespec sent = {}, killed = {};
+	uint64_t late_ns, seen_ns, reap_ns, gone_ns, offset;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	char state, wchan[64], clock[32];
+	uint32_t handle, res;
+	int status = 0, fd, n;
+	cpu_set_t cpu;
+	pid_t pid;
+	long nr;
+	uint8_t *p;
+
+	igt_require_f(env && !strncmp(env, "slow:", 5),
+		      "needs a host that answers RESOURCE_MAP_BLOB late (VGM_HOST_MAPINFO=slow:MS, the shim's slow mode); this run's host answers %s\n",
+		      env ? env : "(unset)");
+	late_ns = strtoull(env + 5, NULL, 0) * 1000000ull;
+	igt_require_f(late_ns, "VGM_HOST_MAPINFO=%s: no delay\n", env);
+	/* jiffies stand still while the host holds QEMU's main loop */
+	fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY);
+	n = fd >= 0 ? read(fd, clock, sizeof(clock) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	clock[n > 0 ? n : 0] = 0;
+	igt_require_f(!strncmp(clock, "tsc", 3),
+		      "the guest's clock is '%.20s', not the TSC: it does not run while the host holds the answer (boot with tsc_early_khz=)\n",
+		      clock);
+	vgm_ctx_open(&c);
+
+	/*
+	 * While QEMU's main loop holds the answer, it serves nothing else:
+	 * not the 9p root file system (what this process runs must already
+	 * be in memory) and no timer. The child is SCHED_FIFO on the
+	 * parent's CPU: it runs into mmap(), and out of it once killed,
+	 * without waiting for a tick or an IPI.
+	 */
+	igt_assert_f(mlockall(MCL_CURRENT) == 0, "mlockall: %s\n", strerror(errno));
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	igt_assert(sched_setaffinity(0, sizeof(cpu), &cpu) == 0);
+	igt_require_f(sched_setscheduler(0, SCHED_FIFO, &fifo) == 0,
+		      "SCHED_FIFO: %s\n", strerror(errno));
+
+	/*
+	 * RESOURCE_MAP_BLOB goes out with the blob: the host starts holding
+	 * its answer after @sent, for @late_ns. A waiter reaped before
+	 * @sent + @late_ns was reaped before the answer came.
+	 */
+	igt_gettime(&sent);
+	vgm_blob_create(c.fd, SIZE, &b);
+	igt_assert_eq(__vgm_map_offset(c.fd, b.handle, &offset), 0);
+	pid = fork();
+	if (pid == 0) {
+		mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd, offset);
+		_exit(0);
+	}
+	igt_assert(sched_setscheduler(0, SCHED_OTHER, &other) == 0);
+	igt_assert(pid > 0);
+
+	/* the child sleeps in mmap() (killable sleeps show as D too) */
+	for (;;) {
+		task_state(pid, &state, &nr, wchan, sizeof(wchan));
+		if (state == 'D' && nr == SYS_mmap)
+			break;
+		igt_assert_f(waitpid(pid, &status, WNOHANG) == 0,
+			     "the child left mmap() (status 0x%x) before it was seen waiting in it: is the host's answer really late?\n",
+			     status);
+		sched_yield();
+	}
+	seen_ns = igt_nsec_elapsed(&sent);
+	igt_assert_f(seen_ns < late_ns, "the child was seen waiting only %" PRIu64 " ms after the MAP_BLOB went out, when the host may have answered\n",
+		     seen_ns / 1000000);
+	igt_gettime(&killed);
+	igt_assert_eq(kill(pid, SIGKILL), 0);
+	igt_assert_eq(waitpid(pid, &status, 0), pid);
+	reap_ns = igt_nsec_elapsed(&killed);
+	gone_ns = igt_nsec_elapsed(&sent);
+	igt_info("waiter seen in mmap() (wchan %s) %" PRIu64 " us after MAP_BLOB went out; reaped %" PRIu64 " us after SIGKILL; the host answers %" PRIu64 " ms after MAP_BLOB\n",
+		 wchan, seen_ns / 1000, reap_ns / 1000, late_ns / 1000000);
+	igt_assert_f(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		     "the child was not killed by SIGKILL (status 0x%x)\n", status);
+	igt_assert_f(gone_ns < late_ns,
+		     "the child, killed while waiting in mmap() (wchan %s), was reaped %" PRIu64 " ms after MAP_BLOB went out, not before the host's answer (%" PRIu64 " ms): the wait is not killable\n",
+		     wchan, gone_ns / 1000000, late_ns / 1000000);
+	munlockall();
+
+	/* then the answer comes: the blob maps as it says, and the device works */
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 16);
+	assert_stamps(p, SIZE, 16, "after the killed waiter");
+	vgm_assert_ptes(p, SIZE, "mapping after the killed waiter");
+	vgm_unmap(p, SIZE);
+	igt_assert_eq(__vgm_classic_buffer(c.fd, 4096, &handle, &res), 0);
+	igt_assert_eq(__vgm_transfer(c.fd, handle, 4096, true), 0);
+	igt_assert_f(__vgm_wait(c.fd, handle) == 0, "the device did not finish a transfer after the killed waiter\n");
+	vgm_gem_close(c.fd, handle);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
 int igt_main()
 {
 	igt_fixture() {
@@ -819,4 +976,8 @@ int igt_main()
 	igt_describe("Every new answer of the host after a remap is applied and reported.");
 	igt_subtest("hook-remap-answers")
 		test_hook_remap_answers();
+
+	igt_describe("A task waiting for the host's map answer can be killed.");
+	igt_subtest("killed-waiter")
+		test_killed_waiter();
 }

@@ -31,12 +31,6 @@ sleep 1
 \$H/tests/vgm_bench ours $max $reps >\$H/ours.csv 2>\$H/ours.err
 echo "vgm-bench: done"
 JOB
-# Without ACPI the guest has no HPET/PM timer to calibrate the TSC against
-# and falls back to jiffies (4 ms steps): give it the host's TSC rate, which
-# TCG's TSC follows.
-khz=$(cat /sys/devices/system/cpu/cpu0/tsc_freq_khz 2>/dev/null ||
-	awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-export VGM_CMDLINE="tsc_early_khz=$khz tsc=reliable clocksource=tsc ${VGM_CMDLINE:-}"
 VGM_TIMEOUT=${VGM_TIMEOUT:-1800} "$TOP/scripts/boot.sh" "$out" ours passthrough "${VGM_BENCH_WINDOW:-1G}" "$out/job.in"
 grep -q "vgm-bench: done" "$out/job.log" || die "bench did not complete: $out/job.log"
 { cat "$out/stock.csv"; tail -n +2 "$out/ours.csv"; } >"$out/bench.csv"

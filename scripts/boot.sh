@@ -34,7 +34,17 @@ accel=tcg
 # emulate some guest instructions; TCG is what CI has.
 [ "${VGM_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ] && accel=kvm
 smp=${VGM_SMP:-2}
-cmdline="console=ttyS0 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 ${VGM_CMDLINE:-}"
+# Without ACPI the guest has no HPET/PM timer to calibrate the TSC against
+# and may fall back to jiffies (4 ms steps, and no clock at all while QEMU's
+# main loop is busy): give it the host's TSC rate, which TCG's TSC follows.
+# VGM_TSC=0 leaves the guest to calibrate.
+tsc=
+if [ "${VGM_TSC:-1}" = 1 ]; then
+	khz=$(cat /sys/devices/system/cpu/cpu0/tsc_freq_khz 2>/dev/null ||
+		awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+	[ -n "$khz" ] && tsc="tsc_early_khz=$khz tsc=reliable clocksource=tsc"
+fi
+cmdline="console=ttyS0 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 $tsc ${VGM_CMDLINE:-}"
 step "boot $variant kernel, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
 
 # the chroot side: Xvfb for QEMU's GL display, then QEMU

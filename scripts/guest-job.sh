@@ -3,8 +3,19 @@
 # results.json (igt_runner), kunit.txt, probe.txt, igt-runner.log.
 set -u
 H=/mnt/host
+# Each step is announced in the kernel log too, so that the console of a guest
+# killed by boot.sh's timeout names the step it was stuck in.
+T0=$(cut -d. -f1 /proc/uptime)
+step() { echo "vgm-job: step $*" | tee /dev/kmsg; }
+since() { echo $(($(cut -d. -f1 /proc/uptime) - $1)); }
+# The Mesa clients share one budget (VGM_MESA_BUDGET seconds), so that a
+# client that hangs cannot take the guest past boot.sh's timeout.
+MESA_END=$(($(cut -d. -f1 /proc/uptime) + ${VGM_MESA_BUDGET:-600}))
+budget() { l=$((MESA_END - $(cut -d. -f1 /proc/uptime))); [ $l -gt $1 ] && l=$1; [ $l -lt 1 ] && l=1; echo $l; }
+step "modprobe virtio_gpu"
 modprobe virtio_gpu || { echo "vgm-job: modprobe virtio_gpu failed"; exit 1; }
 if [ "$VGM_KERNEL" = ours ]; then
+	step "KUnit"
 	modprobe virtgpu_hostmap_test && dmesg | grep -E '^\[[ 0-9.]+\] +(# |ok |not ok |KTAP|1\.\.)' >$H/kunit.txt
 fi
 root=/tmp/igt-root
@@ -24,31 +35,37 @@ fi
 printf 'TESTLIST\n%s\nEND TESTLIST\n' "$names" >$root/test-list.txt
 echo "vgm-job: tests [$names ], host map_info=$VGM_HOST_MAPINFO kernel=$VGM_KERNEL"
 export VGM_HOST_MAPINFO VGM_KERNEL
-[ -z "$VGM_FILTER" ] && [ -x $H/tests/vgm_probe ] && $H/tests/vgm_probe >$H/probe.txt 2>&1
+[ -z "$VGM_FILTER" ] && [ -x $H/tests/vgm_probe ] && step "probe" && $H/tests/vgm_probe >$H/probe.txt 2>&1
 if [ "$VGM_UPSTREAM" = 1 ]; then
 	# Mesa on this kernel: virgl (EGL, GL persistent buffers through
 	# host-visible blobs) and venus (Vulkan), one "mesa: NAME: RESULT: DETAIL" line each
 	P=/usr/lib/x86_64-linux-gnu/piglit/bin
 	{
-		r=$(timeout 120 eglinfo -B -p surfaceless 2>&1 | grep -m1 "OpenGL core profile renderer")
-		case $r in *virgl*) echo "mesa: eglinfo: pass: $r" ;; *) echo "mesa: eglinfo: fail: ${r:-no renderer}" ;; esac
+		t=$(cut -d. -f1 /proc/uptime); step "mesa: eglinfo" >&2
+		r=$(timeout -k 10 $(budget 120) eglinfo -B -p surfaceless 2>&1 | grep -m1 "OpenGL core profile renderer")
+		case $r in *virgl*) echo "mesa: eglinfo: pass: $r ($(since $t) s)" ;; *) echo "mesa: eglinfo: fail: ${r:-no renderer} ($(since $t) s)" ;; esac
 		# venus's first instance under TCG sometimes finds no device: 3 tries
+		t=$(cut -d. -f1 /proc/uptime)
 		for i in 1 2 3; do
-			r=$(timeout 300 vulkaninfo --summary 2>&1 | grep -m1 "deviceName.*Venus") && break
+			step "mesa: vulkaninfo (try $i)" >&2
+			r=$(timeout -k 10 $(budget 180) vulkaninfo --summary 2>&1 | grep -m1 "deviceName.*Venus") && break
 		done
-		case $r in *Venus*) echo "mesa: vulkaninfo: pass: $(echo $r)" ;; *) echo "mesa: vulkaninfo: fail: no venus device" ;; esac
+		case $r in *Venus*) echo "mesa: vulkaninfo: pass: $(echo $r) (try $i, $(since $t) s)" ;; *) echo "mesa: vulkaninfo: fail: no venus device ($i tries, $(since $t) s)" ;; esac
 		for a in "draw" "read" "draw coherent" "read coherent" "draw client-storage" "read client-storage"; do
-			r=$(timeout 300 env PIGLIT_PLATFORM=surfaceless_egl $P/bufferstorage-persistent $a -auto -fbo 2>&1 | grep -o '"result": "[a-z]*"' | tail -n1 | cut -d'"' -f4)
-			echo "mesa: bufferstorage-persistent $a: ${r:-crash}: piglit"
+			t=$(cut -d. -f1 /proc/uptime); step "mesa: bufferstorage-persistent $a" >&2
+			r=$(timeout -k 10 $(budget 180) env PIGLIT_PLATFORM=surfaceless_egl $P/bufferstorage-persistent $a -auto -fbo 2>&1 | grep -o '"result": "[a-z]*"' | tail -n1 | cut -d'"' -f4)
+			echo "mesa: bufferstorage-persistent $a: ${r:-crash}: piglit ($(since $t) s)"
 		done
-		r=$(timeout 300 vkmark --winsys headless -b clear:duration=2 2>&1 | tail -n1)
-		case $r in *Score*) echo "mesa: vkmark: pass: $r" ;; *) echo "mesa: vkmark: info: ${r:-no output} (not gated: fails on the stock kernel too)" ;; esac
+		t=$(cut -d. -f1 /proc/uptime); step "mesa: vkmark" >&2
+		r=$(timeout -k 10 $(budget 120) vkmark --winsys headless -b clear:duration=2 2>&1 | tail -n1)
+		case $r in *Score*) echo "mesa: vkmark: pass: $r" ;; *) echo "mesa: vkmark: info: ${r:-no output} (not gated: fails on the stock kernel too; $(since $t) s)" ;; esac
 	} >$H/mesa.txt 2>&1
 fi
 cd /tmp
+step "igt_runner ($(since $T0) s into the job)"
 igt_runner --per-test-timeout 120 --overall-timeout 900 ${VGM_FILTER:+-t "$VGM_FILTER"} \
 	$root /tmp/igt-results >$H/igt-runner.log 2>&1
 rc=$?
 cp /tmp/igt-results/results.json $H/results.json 2>/dev/null || echo "vgm-job: igt_runner wrote no results.json (exit $rc)"
-echo "vgm-job: igt_runner exit $rc"
+echo "vgm-job: igt_runner exit $rc, job took $(since $T0) s"
 exit 0
