@@ -720,12 +720,8 @@ static void test_window_full_deferred(void)
 
 int igt_main()
 {
-	igt_fixture() {
-		int fd = vgm_open_render();
-
-		vgm_require_host_visible(fd);
-		close(fd);
-	}
+	igt_fixture()
+		vgm_require_host_visible_device();
 
 	igt_describe("Private mappings of host memory are refused.");
 	igt_subtest("private-mapping")

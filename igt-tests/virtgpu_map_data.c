@@ -63,13 +63,6 @@ IGT_TEST_DESCRIPTION("Every view of a host-visible virtio-gpu blob shows the sam
 
 #define SIZE (64 * VGM_KIB)
 
-static void assert_stamps(const void *p, uint64_t len, uint32_t seed, const char *what)
-{
-	int64_t bad = vgm_check_stamps(p, len, seed);
-
-	igt_assert_f(bad < 0, "%s: page %" PRId64 " does not hold what was written\n", what, bad);
-}
-
 static void test_two_mappings(void)
 {
 	struct vgm_ctx c;
@@ -87,13 +80,13 @@ static void test_two_mappings(void)
 	igt_assert(p1 != p2);
 
 	vgm_write_stamps(p1, SIZE, 1);
-	assert_stamps(p2, SIZE, 1, "written through the first mapping, read through the second");
+	vgm_assert_stamps(p2, SIZE, 1, "written through the first mapping, read through the second");
 	vgm_write_stamps(p2, SIZE, 2);
-	assert_stamps(p1, SIZE, 2, "written through the second mapping, read through the first");
+	vgm_assert_stamps(p1, SIZE, 2, "written through the second mapping, read through the first");
 
 	half = __vgm_mmap(&b, 0, SIZE / 2, PROT_READ, MAP_SHARED, &err);
 	igt_assert_f(half, "partial mapping of the blob failed: %s\n", strerror(err));
-	assert_stamps(half, SIZE / 2, 2, "read through a partial mapping");
+	vgm_assert_stamps(half, SIZE / 2, 2, "read through a partial mapping");
 	munmap(half, SIZE / 2);
 
 	vgm_unmap(p2, SIZE);
@@ -106,20 +99,12 @@ static void test_munmap_mmap(void)
 {
 	struct vgm_ctx c;
 	struct vgm_blob b;
-	struct vgm_expect e;
 	uint8_t *p;
-	int err;
 
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, SIZE, &b);
-	p = vgm_map_or_skip(&c, &b, &e);
-	vgm_write_stamps(p, SIZE, 3);
-	vgm_unmap(p, SIZE);
-
-	p = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
-	igt_assert_f(p, "mapping the blob again after munmap failed: %s\n", strerror(err));
-	vgm_track(p, SIZE);
-	assert_stamps(p, SIZE, 3, "read through a new mapping after munmap");
+	p = vgm_map_fresh(&c, &b, 3);
+	vgm_assert_stamps(p, SIZE, 3, "read through a new mapping after munmap");
 	vgm_unmap(p, SIZE);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
@@ -144,9 +129,9 @@ static void test_dmabuf(void)
 	igt_assert_f(d != MAP_FAILED, "mmap of the exported dma-buf failed: %s\n", strerror(errno));
 	vgm_track(d, SIZE);
 
-	assert_stamps(d, SIZE, 4, "written through the DRM mapping, read through the dma-buf mapping");
+	vgm_assert_stamps(d, SIZE, 4, "written through the DRM mapping, read through the dma-buf mapping");
 	vgm_write_stamps(d, SIZE, 5);
-	assert_stamps(p, SIZE, 5, "written through the dma-buf mapping, read through the DRM mapping");
+	vgm_assert_stamps(p, SIZE, 5, "written through the dma-buf mapping, read through the DRM mapping");
 
 	drm_cache = vgm_assert_ptes(p, SIZE, "DRM mapping");
 	buf_cache = vgm_assert_ptes(d, SIZE, "dma-buf mapping");
@@ -163,7 +148,7 @@ static void test_dmabuf(void)
 	vgm_unmap(p, SIZE);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_write_stamps(d, SIZE, 6);
-	assert_stamps(d, SIZE, 6, "dma-buf mapping after closing the dma-buf file and the GEM handle");
+	vgm_assert_stamps(d, SIZE, 6, "dma-buf mapping after closing the dma-buf file and the GEM handle");
 	vgm_unmap(d, SIZE);
 	vgm_ctx_close(&c);
 }
@@ -182,7 +167,7 @@ static void test_guest_blob(void)
 	igt_assert_f(q, "second mmap of a guest-memory blob failed: %s\n", strerror(err));
 
 	vgm_write_stamps(p, SIZE, 7);
-	assert_stamps(q, SIZE, 7, "guest blob, second mapping");
+	vgm_assert_stamps(q, SIZE, 7, "guest blob, second mapping");
 	cache = vgm_assert_ptes(p, SIZE, "guest-memory blob");
 	igt_assert_f(cache == VGM_CACHE_WB, "a guest-memory blob is mapped %s, expected WB\n",
 		     vgm_cache_name(cache));
@@ -191,7 +176,7 @@ static void test_guest_blob(void)
 
 	p = __vgm_mmap(&g, 0, SIZE, PROT_READ, MAP_SHARED, &err);
 	igt_assert_f(p, "mmap of a guest-memory blob after munmap failed: %s\n", strerror(err));
-	assert_stamps(p, SIZE, 7, "guest blob after munmap/mmap");
+	vgm_assert_stamps(p, SIZE, 7, "guest blob after munmap/mmap");
 	munmap(p, SIZE);
 	vgm_gem_close(fd, g.handle);
 	close(fd);
@@ -240,7 +225,7 @@ static void test_host_reads(void)
 	ret = __vgm_wait(c.fd, handle);
 	igt_assert_f(ret == 0, "WAIT for the buffer failed: %s\n", strerror(-ret));
 
-	assert_stamps(q, SIZE, 8, "bytes the guest wrote through its mapping, as the host copied them");
+	vgm_assert_stamps(q, SIZE, 8, "bytes the guest wrote through its mapping, as the host copied them");
 
 	munmap(q, SIZE);
 	vgm_unmap(p, SIZE);
@@ -275,7 +260,7 @@ static void test_guest_reads(void)
 	ret = __vgm_wait(c.fd, b.handle);
 	igt_assert_f(ret == 0, "WAIT for the blob failed: %s\n", strerror(-ret));
 
-	assert_stamps(p, SIZE, 9, "bytes the host copied into the blob, read through the guest mapping");
+	vgm_assert_stamps(p, SIZE, 9, "bytes the host copied into the blob, read through the guest mapping");
 
 	munmap(q, SIZE);
 	vgm_unmap(p, SIZE);
@@ -286,12 +271,8 @@ static void test_guest_reads(void)
 
 int igt_main()
 {
-	igt_fixture() {
-		int fd = vgm_open_render();
-
-		vgm_require_host_visible(fd);
-		close(fd);
-	}
+	igt_fixture()
+		vgm_require_host_visible_device();
 
 	igt_describe("Two mappings of one blob show the same bytes.");
 	igt_subtest("two-mappings")

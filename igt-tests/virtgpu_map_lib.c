@@ -144,6 +144,14 @@ void vgm_require_host_visible(int fd)
 		      "the host does not offer the virgl2 capset (capset mask 0x%" PRIx64 ")\n", caps);
 }
 
+void vgm_require_host_visible_device(void)
+{
+	int fd = vgm_open_render();
+
+	vgm_require_host_visible(fd);
+	close(fd);
+}
+
 int __vgm_context_init(int fd, uint32_t capset)
 {
 	struct drm_virtgpu_context_set_param p = {
@@ -914,6 +922,27 @@ void *vgm_map_or_skip(struct vgm_ctx *c, const struct vgm_blob *b,
 	return p;
 }
 
+/**
+ * vgm_map_fresh: a mapping of @b that no page was touched through yet
+ *
+ * Maps @b (skipping if the guest refuses it as it must), writes stamps
+ * @seed in every page, unmaps it and maps it again: the pages of the new
+ * mapping, tracked (release it with vgm_unmap()), are first faults.
+ */
+void *vgm_map_fresh(struct vgm_ctx *c, const struct vgm_blob *b, uint32_t seed)
+{
+	struct vgm_expect e;
+	uint8_t *p = vgm_map_or_skip(c, b, &e);
+	int err;
+
+	vgm_write_stamps(p, b->size, seed);
+	vgm_unmap(p, b->size);
+	p = __vgm_mmap(b, 0, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	igt_assert_f(p, "mapping the blob again after munmap failed: %s\n", strerror(err));
+	vgm_track(p, b->size);
+	return p;
+}
+
 /* ---------------------------------------------------------------- stamps */
 
 uint32_t vgm_stamp(uint32_t seed, uint64_t page)
@@ -948,6 +977,14 @@ int64_t vgm_check_stamps(const volatile void *p, uint64_t len, uint32_t seed)
 			return (int64_t)i;
 	}
 	return -1;
+}
+
+void vgm_assert_stamps(const volatile void *p, uint64_t len, uint32_t seed,
+		       const char *what)
+{
+	int64_t bad = vgm_check_stamps(p, len, seed);
+
+	igt_assert_f(bad < 0, "%s: page %" PRId64 " does not hold what was written\n", what, bad);
 }
 
 /* ---------------------------------------------------------------- ptdump */

@@ -108,6 +108,8 @@ int vgm_open_render(void);
 int __vgm_getparam(int fd, uint64_t param, uint64_t *value);
 bool vgm_has_map_caching(int fd);
 void vgm_require_host_visible(int fd);
+/* the fixture of every virtgpu_map_* binary: skip all without host-visible memory */
+void vgm_require_host_visible_device(void);
 int __vgm_context_init(int fd, uint32_t capset);
 int vgm_open_ctx(void);
 int __vgm_blob_create(int fd, uint64_t size, uint32_t blob_mem,
@@ -241,6 +243,8 @@ void *vgm_map_expected(struct vgm_ctx *c, const struct vgm_blob *b,
 /* whole mapping through the DRM file; skips if the guest refused as it must */
 void *vgm_map_or_skip(struct vgm_ctx *c, const struct vgm_blob *b,
 		      struct vgm_expect *e);
+/* map, stamp every page with @seed, unmap, and map again (untouched, tracked) */
+void *vgm_map_fresh(struct vgm_ctx *c, const struct vgm_blob *b, uint32_t seed);
 
 /* ---- page contents ---- */
 
@@ -248,6 +252,9 @@ uint32_t vgm_stamp(uint32_t seed, uint64_t page);
 void vgm_write_stamps(volatile void *p, uint64_t len, uint32_t seed);
 /* returns the first page whose stamp differs, or -1 */
 int64_t vgm_check_stamps(const volatile void *p, uint64_t len, uint32_t seed);
+/* fails the test unless every page holds its stamp */
+void vgm_assert_stamps(const volatile void *p, uint64_t len, uint32_t seed,
+		       const char *what);
 
 /* ---- the process's page tables (ptdump) ---- */
 

@@ -119,13 +119,6 @@ IGT_TEST_DESCRIPTION("Mappings of host-visible virtio-gpu blobs across the life 
 
 #define SIZE (64 * VGM_KIB)
 
-static void assert_stamps(const void *p, uint64_t len, uint32_t seed, const char *what)
-{
-	int64_t bad = vgm_check_stamps(p, len, seed);
-
-	igt_assert_f(bad < 0, "%s: page %" PRId64 " does not hold what was written\n", what, bad);
-}
-
 static void test_close_handle(void)
 {
 	struct vgm_ctx c;
@@ -146,7 +139,7 @@ static void test_close_handle(void)
 	vgm_gem_close(c.fd, b.handle);
 	/* first faults after the handle is gone */
 	vgm_write_stamps(p, SIZE, 11);
-	assert_stamps(p, SIZE, 11, "after GEM_CLOSE");
+	vgm_assert_stamps(p, SIZE, 11, "after GEM_CLOSE");
 	vgm_assert_ptes(p, SIZE, "mapping after GEM_CLOSE");
 	vgm_unmap(p, SIZE);
 
@@ -172,9 +165,9 @@ static void test_close_fd(void)
 	vgm_write_stamps(p, SIZE / 2, 12);
 	vgm_ctx_close(&c);
 
-	assert_stamps(p, SIZE / 2, 12, "after closing the DRM file");
+	vgm_assert_stamps(p, SIZE / 2, 12, "after closing the DRM file");
 	vgm_write_stamps(p, SIZE, 13);
-	assert_stamps(p, SIZE, 13, "written after closing the DRM file");
+	vgm_assert_stamps(p, SIZE, 13, "written after closing the DRM file");
 	vgm_unmap(p, SIZE);
 }
 
@@ -192,13 +185,13 @@ static void test_fork(void)
 	vgm_write_stamps(p, SIZE / 2, 14);
 
 	igt_fork(child, 1) {
-		assert_stamps(p, SIZE / 2, 14, "child reads what the parent wrote");
+		vgm_assert_stamps(p, SIZE / 2, 14, "child reads what the parent wrote");
 		vgm_write_stamps(p, SIZE, 15);
-		assert_stamps(p, SIZE, 15, "child reads what it wrote");
+		vgm_assert_stamps(p, SIZE, 15, "child reads what it wrote");
 	}
 	igt_waitchildren();
 
-	assert_stamps(p, SIZE, 15, "parent reads what the child wrote");
+	vgm_assert_stamps(p, SIZE, 15, "parent reads what the child wrote");
 	vgm_unmap(p, SIZE);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
@@ -334,20 +327,20 @@ static void test_mremap(void)
 	igt_assert_f(moved, "moving the mapping failed: %s\n", strerror(errno));
 	vgm_untrack(p);
 	vgm_track(q, SIZE);
-	assert_stamps(q, SIZE / 2, 18, "after moving the mapping");
+	vgm_assert_stamps(q, SIZE / 2, 18, "after moving the mapping");
 	vgm_write_stamps(q, SIZE, 19);
-	assert_stamps(q, SIZE, 19, "pages first touched after the move");
+	vgm_assert_stamps(q, SIZE, 19, "pages first touched after the move");
 	igt_assert_f(vgm_assert_ptes(q, SIZE, "after mremap") == cache,
 		     "moving the mapping changed its cache mode\n");
 
 	/* shrink it */
 	p = mremap(q, SIZE, SIZE / 2, 0);
 	igt_assert_f(p == q, "shrinking the mapping failed: %s\n", strerror(errno));
-	assert_stamps(p, SIZE / 2, 19, "after shrinking the mapping");
+	vgm_assert_stamps(p, SIZE / 2, 19, "after shrinking the mapping");
 	vgm_unmap(p, SIZE / 2);
 
 	p = vgm_map_or_skip(&c, &b, &e);
-	assert_stamps(p, SIZE, 19, "through a new mapping after mremap");
+	vgm_assert_stamps(p, SIZE, 19, "through a new mapping after mremap");
 	vgm_unmap(p, SIZE);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
@@ -370,7 +363,7 @@ static void test_madvise(void)
 	igt_assert_f(ret == -1 && errno == EINVAL,
 		     "MADV_DONTNEED on a PFN mapping: %s, expected EINVAL\n",
 		     ret ? strerror(errno) : "accepted");
-	assert_stamps(p, SIZE, 20, "after MADV_DONTNEED");
+	vgm_assert_stamps(p, SIZE, 20, "after MADV_DONTNEED");
 
 	vgm_unmap(p, SIZE);
 	vgm_gem_close(c.fd, b.handle);
@@ -392,25 +385,19 @@ static void test_split_vma(void)
 {
 	struct vgm_ctx c;
 	struct vgm_blob b;
-	struct vgm_expect e;
 	uint64_t pages = SIZE / VGM_PAGE;
 	uint8_t *p;
-	int err;
 
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, SIZE, &b);
-	p = vgm_map_or_skip(&c, &b, &e);
-	vgm_write_stamps(p, SIZE, 21);
-	vgm_unmap(p, SIZE);
-
-	p = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
-	igt_assert_f(p, "mapping the blob again failed: %s\n", strerror(err));
+	p = vgm_map_fresh(&c, &b, 21);
 	/* touch page 0 only, then cut page 2 out: pages 1 and 3.. fault later */
 	assert_blob_pages(p, 0, 1, 21, "before the split");
 	igt_assert_eq(munmap(p + 2 * VGM_PAGE, VGM_PAGE), 0);
 	assert_blob_pages(p, 0, 2, 21, "mapping before the hole");
 	assert_blob_pages(p + 3 * VGM_PAGE, 3, pages - 3, 21, "mapping after the hole");
 	vgm_assert_ptes(p + 3 * VGM_PAGE, SIZE - 3 * VGM_PAGE, "mapping after the hole");
+	vgm_untrack(p);
 	munmap(p, 2 * VGM_PAGE);
 	munmap(p + 3 * VGM_PAGE, SIZE - 3 * VGM_PAGE);
 	vgm_gem_close(c.fd, b.handle);
@@ -463,7 +450,7 @@ static void test_mprotect(void)
 	igt_assert_f(s.cache == cache, "read-only mprotect changed the cache mode from %s to %s\n",
 		     vgm_cache_name(cache), vgm_cache_name(s.cache));
 	igt_assert_f(!s.writable || !s.present, "entries stay writable after a read-only mprotect\n");
-	assert_stamps(p, size, 25, "after a read-only mprotect");
+	vgm_assert_stamps(p, size, 25, "after a read-only mprotect");
 	vgm_sigbus_install();
 	sig = vgm_probe_write(p + size - VGM_PAGE, 1);
 	if (!sig)
@@ -474,7 +461,7 @@ static void test_mprotect(void)
 
 	igt_assert_eq(mprotect(p, size, PROT_READ | PROT_WRITE), 0);
 	vgm_write_stamps(p, size, 26);
-	assert_stamps(p, size, 26, "after making the mapping writable again");
+	vgm_assert_stamps(p, size, 26, "after making the mapping writable again");
 	igt_assert_f(vgm_assert_ptes(p, size, "after mprotect") == cache,
 		     "mprotect changed the cache mode\n");
 	(void)v;
@@ -487,20 +474,14 @@ static void test_syscall_io(void)
 {
 	struct vgm_ctx c;
 	struct vgm_blob b;
-	struct vgm_expect e;
 	uint8_t *p, buf[2 * VGM_PAGE];
-	int fds[2], err;
+	int fds[2];
 	ssize_t r;
 
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, SIZE, &b);
-	p = vgm_map_or_skip(&c, &b, &e);
-	vgm_write_stamps(p, SIZE, 27);
-	vgm_unmap(p, SIZE);
 	/* a fresh mapping: the kernel's accesses are the first faults */
-	p = __vgm_mmap(&b, 0, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
-	igt_assert_f(p, "mapping the blob again failed: %s\n", strerror(err));
-	vgm_track(p, SIZE);
+	p = vgm_map_fresh(&c, &b, 27);
 
 	igt_assert_eq(pipe(fds), 0);
 	r = write(fds[1], p + 2 * VGM_PAGE, sizeof(buf));
@@ -566,7 +547,7 @@ static void test_hook_unmap(void)
 	igt_assert_f(d, "dma-buf mapping failed: %s\n", strerror(err));
 	vgm_track(d, b.size);
 	vgm_write_stamps(p, b.size, 22);
-	assert_stamps(d, b.size, 22, "dma-buf mapping before the host unmap");
+	vgm_assert_stamps(d, b.size, 22, "dma-buf mapping before the host unmap");
 
 	ret = vgm_hook(c.fd, "unmap", b.handle);
 	igt_assert_f(ret == 0, "debugfs hook: unmap failed: %s\n", strerror(-ret));
@@ -613,7 +594,7 @@ static void check_remapped(struct vgm_ctx *c, struct vgm_blob *b, uint8_t *p,
 		 v == vgm_stamp(seed, 0) ? "the data from before" : "other data (the host did not keep it)");
 
 	vgm_write_stamps(p, b->size, seed + 1);
-	assert_stamps(p, b->size, seed + 1, what);
+	vgm_assert_stamps(p, b->size, seed + 1, what);
 
 	ret = __vgm_query(c->fd, b->handle, &ri);
 	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
@@ -909,7 +890,7 @@ static void test_killed_waiter(void)
 	/* then the answer comes: the blob maps as it says, and the device works */
 	p = vgm_map_or_skip(&c, &b, &e);
 	vgm_write_stamps(p, SIZE, 16);
-	assert_stamps(p, SIZE, 16, "after the killed waiter");
+	vgm_assert_stamps(p, SIZE, 16, "after the killed waiter");
 	vgm_assert_ptes(p, SIZE, "mapping after the killed waiter");
 	vgm_unmap(p, SIZE);
 	igt_assert_eq(__vgm_classic_buffer(c.fd, 4096, &handle, &res), 0);
@@ -922,12 +903,8 @@ static void test_killed_waiter(void)
 
 int igt_main()
 {
-	igt_fixture() {
-		int fd = vgm_open_render();
-
-		vgm_require_host_visible(fd);
-		close(fd);
-	}
+	igt_fixture()
+		vgm_require_host_visible_device();
 
 	igt_describe("The mapping outlives the GEM handle.");
 	igt_subtest("close-handle")
