@@ -83,16 +83,19 @@ wait $guest
 rc=$?
 trap - INT TERM
 set -e
+# why the guest did not finish, for the run's report too
+fail() { echo "$*" >"$rundir/boot.error"; die "$*"; }
+rm -f "$rundir/boot.error"
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	tail -n 20 "$rundir/console.log" >&2 || true
-	die "guest did not finish within ${timeout}s (killed); logs kept in $rundir"
+	fail "guest did not finish within ${timeout}s (killed); logs kept in $rundir"
 fi
 if [ $rc -ne 0 ]; then
 	tail -n 20 "$rundir/qemu.log" >&2 || true
-	die "QEMU exited with $rc; logs in $rundir (qemu.log, console.log)"
+	fail "QEMU exited with $rc; logs in $rundir (qemu.log, console.log)"
 fi
 [ -f "$rundir/job.rc" ] || {
 	tail -n 30 "$rundir/console.log" >&2
-	die "guest ended without finishing its job (boot failure or crash); see $rundir/console.log"
+	fail "guest ended without finishing its job (boot failure or crash); see $rundir/console.log"
 }
 info "guest job exit $(cat "$rundir/job.rc"); logs in $rundir"

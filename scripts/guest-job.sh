@@ -63,7 +63,7 @@ if [ "$VGM_UPSTREAM" = 1 ]; then
 fi
 cd /tmp
 step "igt_runner ($(since $T0) s into the job)"
-igt_runner --per-test-timeout 120 --overall-timeout 900 ${VGM_FILTER:+-t "$VGM_FILTER"} \
+igt_runner --per-test-timeout 120 --overall-timeout ${VGM_IGT_TIMEOUT:-600} ${VGM_FILTER:+-t "$VGM_FILTER"} \
 	$root /tmp/igt-results >$H/igt-runner.log 2>&1
 rc=$?
 cp /tmp/igt-results/results.json $H/results.json 2>/dev/null || echo "vgm-job: igt_runner wrote no results.json (exit $rc)"

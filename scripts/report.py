@@ -65,11 +65,13 @@ def main():
                 d = os.path.join(kd, w, m)
                 tag = f"{k}/{w}/{m}"
                 if os.path.isdir(os.path.join(d, "attempt1")):
-                    notes.append(f"{tag}: first boot did not finish (last step: "
-                                 f"{last_step(os.path.join(d, 'attempt1'))}); booted again")
+                    a1 = os.path.join(d, "attempt1")
+                    why = (read(os.path.join(a1, "boot.error")) or "did not finish").strip()
+                    notes.append(f"{tag}: first boot: {why}; last step: {last_step(a1)}; booted again")
                 if os.path.exists(os.path.join(d, "boot.failed")) or \
                         read(os.path.join(d, "job.rc")) is None:
-                    problems.append(f"{tag}: guest did not finish, last step: {last_step(d)} (see {d})")
+                    why = (read(os.path.join(d, "boot.error")) or "guest did not finish").strip()
+                    problems.append(f"{tag}: {why}; last step: {last_step(d)}")
                     continue
                 dmesg = read(os.path.join(d, "dmesg.txt")) or ""
                 for line in dmesg.splitlines():

@@ -40,12 +40,12 @@ for w in $WINDOWS; do
 			# a host that answers MAP_BLOB late is there for the killed waiter
 			case $m in slow:*) filter=killed-waiter ;; esac
 			{
-				echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-600}"
+				echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-600} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
 				cat "$TOP/scripts/guest-job.sh"
 			} >"$d/job.in"
 			# the guest's budget: boot, KUnit and probe, igt_runner's
-			# --overall-timeout (900 s), and the Mesa clients' budget
-			t=$((300 + 900 + up * ${VGM_MESA_BUDGET:-600}))
+			# --overall-timeout, and the Mesa clients' budget
+			t=$((300 + ${VGM_IGT_TIMEOUT:-600} + up * ${VGM_MESA_BUDGET:-600}))
 			if VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in"; then
 				continue
 			fi
@@ -55,7 +55,7 @@ for w in $WINDOWS; do
 			# the report names the step it stopped in. Our kernel gets none.
 			if [ "${k#stock}" != "$k" ] && [ "${VGM_RETRY_STOCK:-1}" = 1 ]; then
 				mkdir -p "$d/attempt1"
-				mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/attempt1/" 2>/dev/null || true
+				mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d/attempt1/" 2>/dev/null || true
 				info "note: $k/$w/$m: the guest did not finish; booting it once more (logs of the first attempt in $d/attempt1)"
 				if VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in"; then
 					continue
