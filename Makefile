@@ -45,5 +45,5 @@ bench:
 # a separate target: two more kernel builds (12 min) and guests several times
 # slower under TCG (the Mesa clients alone took 6 min) do not fit CI's budget.
 debug:
-	VGM_KERNELS="stock-debug ours-debug" VGM_MODES="wc undefined error" VGM_IGT_TIMEOUT=1500 \
+	VGM_KERNELS="stock-debug ours-debug" VGM_MODES="wc undefined error slow:3000" VGM_IGT_TIMEOUT=1500 \
 		VGM_WINDOWS="4G" $(S)/run.sh
