@@ -14,7 +14,7 @@ MESA_END=$(($(cut -d. -f1 /proc/uptime) + ${VGM_MESA_BUDGET:-600}))
 budget() { l=$((MESA_END - $(cut -d. -f1 /proc/uptime))); [ $l -gt $1 ] && l=$1; [ $l -lt 1 ] && l=1; echo $l; }
 step "modprobe virtio_gpu"
 modprobe virtio_gpu || { echo "vgm-job: modprobe virtio_gpu failed"; exit 1; }
-if [ "$VGM_KERNEL" = ours ]; then
+if [ "${VGM_KERNEL#ours}" != "$VGM_KERNEL" ]; then  # ours, ours-debug
 	step "KUnit"
 	modprobe virtgpu_hostmap_test && dmesg | grep -E '^\[[ 0-9.]+\] +(# |ok |not ok |KTAP|1\.\.)' >$H/kunit.txt
 fi
