@@ -10,7 +10,6 @@ step() { echo "vgm-job: step $*" | tee /dev/kmsg; }
 since() { echo $(($(cut -d. -f1 /proc/uptime) - $1)); }
 # The Mesa clients share one budget (VGM_MESA_BUDGET seconds), so that a
 # client that hangs cannot take the guest past boot.sh's timeout.
-MESA_END=$(($(cut -d. -f1 /proc/uptime) + ${VGM_MESA_BUDGET:-600}))
 budget() { l=$((MESA_END - $(cut -d. -f1 /proc/uptime))); [ $l -gt $1 ] && l=$1; [ $l -lt 1 ] && l=1; echo $l; }
 step "modprobe virtio_gpu"
 modprobe virtio_gpu || { echo "vgm-job: modprobe virtio_gpu failed"; exit 1; }
@@ -40,6 +39,7 @@ if [ "$VGM_UPSTREAM" = 1 ]; then
 	# Mesa on this kernel: virgl (EGL, GL persistent buffers through
 	# host-visible blobs) and venus (Vulkan), one "mesa: NAME: RESULT: DETAIL" line each
 	P=/usr/lib/x86_64-linux-gnu/piglit/bin
+	MESA_END=$(($(cut -d. -f1 /proc/uptime) + ${VGM_MESA_BUDGET:-300}))
 	{
 		t=$(cut -d. -f1 /proc/uptime); step "mesa: eglinfo" >&2
 		r=$(timeout -k 10 $(budget 120) eglinfo -B -p surfaceless 2>&1 | grep -m1 "OpenGL core profile renderer")

@@ -40,12 +40,12 @@ for w in $WINDOWS; do
 			# a host that answers MAP_BLOB late is there for the killed waiter
 			case $m in slow:*) filter=killed-waiter ;; esac
 			{
-				echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-600} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
+				echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
 				cat "$TOP/scripts/guest-job.sh"
 			} >"$d/job.in"
 			# the guest's budget: boot, KUnit and probe, igt_runner's
 			# --overall-timeout, and the Mesa clients' budget
-			t=$((300 + ${VGM_IGT_TIMEOUT:-600} + up * ${VGM_MESA_BUDGET:-600}))
+			t=$((300 + ${VGM_IGT_TIMEOUT:-600} + up * ${VGM_MESA_BUDGET:-300}))
 			if VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in"; then
 				continue
 			fi
