@@ -538,9 +538,14 @@ void vgm_host_get(struct vgm_host *h)
 		return;
 	}
 	snprintf(h->name, sizeof(h->name), "%s", env);
-	/* slow:MS is the real answer, given late */
-	if (!strcmp(env, "passthrough") || !strncmp(env, "slow:", 5)) {
+	if (!strcmp(env, "passthrough")) {
 		h->kind = VGM_HOST_PASSTHROUGH;
+		return;
+	}
+	/* slow:MS is the real answer, given MS ms late */
+	if (!strncmp(env, "slow:", 5)) {
+		h->kind = VGM_HOST_PASSTHROUGH;
+		h->late_ms = (uint32_t)strtoul(env + 5, NULL, 0);
 		return;
 	}
 	if (!strcmp(env, "error")) {
@@ -989,7 +994,8 @@ void vgm_assert_stamps(const volatile void *p, uint64_t len, uint32_t seed,
 
 /* ---------------------------------------------------------------- ptdump */
 
-static char *read_file(const char *path, size_t *lenp)
+/* the whole file, NUL-terminated (free it), or NULL if it cannot be opened */
+char *vgm_read_file(const char *path, size_t *lenp)
 {
 	size_t cap = 1 << 16, len = 0;
 	char *buf;
@@ -1043,7 +1049,7 @@ int vgm_ptdump_read(struct vgm_ptdump *pt)
 
 	memset(pt, 0, sizeof(*pt));
 	for (i = 0; i < ARRAY_SIZE(paths) && !buf; i++)
-		buf = read_file(paths[i], NULL);
+		buf = vgm_read_file(paths[i], NULL);
 	if (!buf)
 		return -ENOENT;
 
@@ -1247,7 +1253,7 @@ int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n)
 	ret = debugfs_dev_file(fd, "virtio-gpu-host-visible-mm", path, sizeof(path));
 	if (ret)
 		return ret;
-	buf = read_file(path, NULL);
+	buf = vgm_read_file(path, NULL);
 	if (!buf)
 		return -errno;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -1325,7 +1331,7 @@ int vgm_pat_list(struct vgm_memtype **out, int *n)
 
 	*out = NULL;
 	*n = 0;
-	buf = read_file("/sys/kernel/debug/x86/pat_memtype_list", NULL);
+	buf = vgm_read_file("/sys/kernel/debug/x86/pat_memtype_list", NULL);
 	if (!buf)
 		return -ENOENT;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -1433,7 +1439,7 @@ static bool window_from_mm(int fd, uint64_t *base, uint64_t *size)
 
 	if (debugfs_dev_file(fd, "virtio-gpu-host-visible-mm", path, sizeof(path)))
 		return false;
-	buf = read_file(path, NULL);
+	buf = vgm_read_file(path, NULL);
 	if (!buf)
 		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -1476,7 +1482,7 @@ bool vgm_window(int fd, uint64_t *base, uint64_t *size)
 	target[r] = '\0';
 	name = basename(target);
 
-	buf = read_file("/proc/iomem", NULL);
+	buf = vgm_read_file("/proc/iomem", NULL);
 	if (!buf)
 		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -1500,7 +1506,7 @@ int vgm_mtrr_uncachable(uint64_t start, uint64_t len)
 	char *buf, *line, *save;
 	int ret = 0;
 
-	buf = read_file("/proc/mtrr", NULL);
+	buf = vgm_read_file("/proc/mtrr", NULL);
 	if (!buf)
 		return -1;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

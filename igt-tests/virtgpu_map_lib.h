@@ -130,6 +130,7 @@ int __vgm_execbuf(int fd, const uint32_t *cmd, uint32_t ndw,
 		  const uint32_t *handles, uint32_t nhandles);
 int __vgm_wait(int fd, uint32_t handle);
 int __vgm_transfer(int fd, uint32_t handle, uint32_t size, bool to_host);
+char *vgm_read_file(const char *path, size_t *lenp);
 int vgm_copy_region_cmd(uint32_t *cmd, uint32_t dst_res, uint32_t src_res,
 			uint32_t size);
 
@@ -145,6 +146,7 @@ enum vgm_host_kind {
 struct vgm_host {
 	enum vgm_host_kind kind;
 	uint32_t value;
+	uint32_t late_ms;		/* slow:MS: the answer comes MS ms late */
 	char name[40];
 };
 

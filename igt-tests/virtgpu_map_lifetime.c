@@ -96,6 +96,7 @@
  */
 
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -759,75 +760,61 @@ static void test_hook_remap_answers(void)
 	vgm_ctx_close(&c);
 }
 
+/* /proc/PID/NAME, or "" (free it) */
+static char *proc_read(pid_t pid, const char *name)
+{
+	char path[64], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	s = vgm_read_file(path, NULL);
+	return s ?: strdup("");
+}
+
 /* state letter, system call number and wait channel of a task, from /proc */
 static void task_state(pid_t pid, char *state, long *nr, char *wchan, size_t len)
 {
-	char path[64], buf[512], *c;
-	int fd, n;
+	char *stat = proc_read(pid, "stat");
+	char *call = proc_read(pid, "syscall");
+	char *chan = proc_read(pid, "wchan");
+	char *c = strrchr(stat, ')');
 
-	*state = '?';
-	*nr = -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = 0;
-		c = strrchr(buf, ')');
-		if (c && c[1] == ' ')
-			*state = c[2];
-	}
+	*state = c && c[1] == ' ' ? c[2] : '?';
 	/* "running" while runnable, the number while asleep in a call */
-	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = 0;
-		if (n > 0 && buf[0] >= '0' && buf[0] <= '9')
-			*nr = strtol(buf, NULL, 10);
-	}
-	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
-	wchan[0] = 0;
-	fd = open(path, O_RDONLY);
-	if (fd >= 0) {
-		n = read(fd, wchan, len - 1);
-		close(fd);
-		wchan[n > 0 ? n : 0] = 0;
-	}
+	*nr = isdigit((unsigned char)call[0]) ? strtol(call, NULL, 10) : -1;
+	snprintf(wchan, len, "%s", chan);
+	free(stat);
+	free(call);
+	free(chan);
 }
 
 static void test_killed_waiter(void)
 {
-	const char *env = getenv("VGM_HOST_MAPINFO");
 	struct sched_param fifo = { .sched_priority = 1 }, other = {};
 	struct timespec sent = {}, killed = {};
 	uint64_t late_ns, seen_ns, reap_ns, gone_ns, offset;
+	struct vgm_host host;
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
-	char state, wchan[64], clock[32];
+	char state, wchan[64], *clock;
 	uint32_t handle, res;
-	int status = 0, fd, n;
+	int status = 0;
 	cpu_set_t cpu;
 	pid_t pid;
 	long nr;
 	uint8_t *p;
 
-	igt_require_f(env && !strncmp(env, "slow:", 5),
+	vgm_host_get(&host);
+	igt_require_f(host.late_ms,
 		      "needs a host that answers RESOURCE_MAP_BLOB late (VGM_HOST_MAPINFO=slow:MS, the shim's slow mode); this run's host answers %s\n",
-		      env ? env : "(unset)");
-	late_ns = strtoull(env + 5, NULL, 0) * 1000000ull;
-	igt_require_f(late_ns, "VGM_HOST_MAPINFO=%s: no delay\n", env);
+		      host.name);
+	late_ns = host.late_ms * 1000000ull;
 	/* jiffies stand still while the host holds QEMU's main loop */
-	fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY);
-	n = fd >= 0 ? read(fd, clock, sizeof(clock) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	clock[n > 0 ? n : 0] = 0;
-	igt_require_f(!strncmp(clock, "tsc", 3),
+	clock = vgm_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL);
+	igt_require_f(clock && !strncmp(clock, "tsc", 3),
 		      "the guest's clock is '%.20s', not the TSC: it does not run while the host holds the answer (boot with tsc_early_khz=)\n",
-		      clock);
+		      clock ?: "?");
+	free(clock);
 	vgm_ctx_open(&c);
 
 	/*
