@@ -75,16 +75,18 @@ static int parse_one(const char *s, struct mode *m)
 			return 0;
 		}
 	}
-	if (!strncmp(s, "raw:", 4) || !strncmp(s, "slow:", 5)) {
-		const char *n = strchr(s, ':') + 1;
-
-		errno = 0;
-		m->kind = s[0] == 'r' ? VALUE : SLOW;
-		m->value = (uint32_t)strtoul(n, &end, 0);
-		if (!errno && end != n && !*end)
-			return 0;
+	if (!strncmp(s, "raw:", 4)) {
+		m->kind = VALUE;
+		s += 4;
+	} else if (!strncmp(s, "slow:", 5)) {
+		m->kind = SLOW;
+		s += 5;
+	} else {
+		return -1;
 	}
-	return -1;
+	errno = 0;
+	m->value = (uint32_t)strtoul(s, &end, 0);
+	return !errno && end != s && !*end ? 0 : -1;
 }
 
 static void setup(void)
