@@ -5,12 +5,14 @@ set -u
 H=/mnt/host
 # Each step is announced in the kernel log too, so that the console of a guest
 # killed by boot.sh's timeout names the step it was stuck in.
-T0=$(cut -d. -f1 /proc/uptime)
-step() { echo "vgm-job: step $*" | tee /dev/kmsg; }
-since() { echo $(($(cut -d. -f1 /proc/uptime) - $1)); }
+# step() also starts its clock: $(since $t) is the step's time so far.
+now() { cut -d. -f1 /proc/uptime; }
+T0=$(now)
+step() { t=$(now); echo "vgm-job: step $*" | tee /dev/kmsg; }
+since() { echo $(($(now) - $1)); }
 # The Mesa clients share one budget (VGM_MESA_BUDGET seconds), so that a
 # client that hangs cannot take the guest past boot.sh's timeout.
-budget() { l=$((MESA_END - $(cut -d. -f1 /proc/uptime))); [ $l -gt $1 ] && l=$1; [ $l -lt 1 ] && l=1; echo $l; }
+budget() { l=$((MESA_END - $(now))); [ $l -gt $1 ] && l=$1; [ $l -lt 1 ] && l=1; echo $l; }
 step "modprobe virtio_gpu"
 modprobe virtio_gpu || { echo "vgm-job: modprobe virtio_gpu failed"; exit 1; }
 if [ "${VGM_KERNEL#ours}" != "$VGM_KERNEL" ]; then  # ours, ours-debug
@@ -39,24 +41,24 @@ if [ "$VGM_UPSTREAM" = 1 ]; then
 	# Mesa on this kernel: virgl (EGL, GL persistent buffers through
 	# host-visible blobs) and venus (Vulkan), one "mesa: NAME: RESULT: DETAIL" line each
 	P=/usr/lib/x86_64-linux-gnu/piglit/bin
-	MESA_END=$(($(cut -d. -f1 /proc/uptime) + ${VGM_MESA_BUDGET:-300}))
+	MESA_END=$(($(now) + ${VGM_MESA_BUDGET:-300}))
 	{
-		t=$(cut -d. -f1 /proc/uptime); step "mesa: eglinfo" >&2
+		step "mesa: eglinfo" >&2
 		r=$(timeout -k 10 $(budget 120) eglinfo -B -p surfaceless 2>&1 | grep -m1 "OpenGL core profile renderer")
 		case $r in *virgl*) echo "mesa: eglinfo: pass: $r ($(since $t) s)" ;; *) echo "mesa: eglinfo: fail: ${r:-no renderer} ($(since $t) s)" ;; esac
 		# venus's first instance under TCG sometimes finds no device: 3 tries
-		t=$(cut -d. -f1 /proc/uptime)
+		t0=$(now)
 		for i in 1 2 3; do
 			step "mesa: vulkaninfo (try $i)" >&2
 			r=$(timeout -k 10 $(budget 180) vulkaninfo --summary 2>&1 | grep -m1 "deviceName.*Venus") && break
 		done
-		case $r in *Venus*) echo "mesa: vulkaninfo: pass: $(echo $r) (try $i, $(since $t) s)" ;; *) echo "mesa: vulkaninfo: fail: no venus device ($i tries, $(since $t) s)" ;; esac
+		case $r in *Venus*) echo "mesa: vulkaninfo: pass: $(echo $r) (try $i, $(since $t0) s)" ;; *) echo "mesa: vulkaninfo: fail: no venus device ($i tries, $(since $t0) s)" ;; esac
 		for a in "draw" "read" "draw coherent" "read coherent" "draw client-storage" "read client-storage"; do
-			t=$(cut -d. -f1 /proc/uptime); step "mesa: bufferstorage-persistent $a" >&2
+			step "mesa: bufferstorage-persistent $a" >&2
 			r=$(timeout -k 10 $(budget 180) env PIGLIT_PLATFORM=surfaceless_egl $P/bufferstorage-persistent $a -auto -fbo 2>&1 | grep -o '"result": "[a-z]*"' | tail -n1 | cut -d'"' -f4)
 			echo "mesa: bufferstorage-persistent $a: ${r:-crash}: piglit ($(since $t) s)"
 		done
-		t=$(cut -d. -f1 /proc/uptime); step "mesa: vkmark" >&2
+		step "mesa: vkmark" >&2
 		r=$(timeout -k 10 $(budget 120) vkmark --winsys headless -b clear:duration=2 2>&1 | tail -n1)
 		case $r in *Score*) echo "mesa: vkmark: pass: $r" ;; *) echo "mesa: vkmark: info: ${r:-no output} (not gated: fails on the stock kernel too; $(since $t) s)" ;; esac
 	} >$H/mesa.txt 2>&1

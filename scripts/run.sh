@@ -46,21 +46,20 @@ for w in $WINDOWS; do
 			# the guest's budget: boot, KUnit and probe, igt_runner's
 			# --overall-timeout, and the Mesa clients' budget
 			t=$((300 + ${VGM_IGT_TIMEOUT:-600} + up * ${VGM_MESA_BUDGET:-300}))
-			if VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in"; then
-				continue
-			fi
 			# The baseline kernel gets a second boot when its guest did not
 			# finish (its hang or a flaky host are not what this project
 			# gates on); the first attempt's logs stay in attempt1/ and
 			# the report names the step it stopped in. Our kernel gets none.
-			if [ "${k#stock}" != "$k" ] && [ "${VGM_RETRY_STOCK:-1}" = 1 ]; then
-				mkdir -p "$d/attempt1"
-				mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d/attempt1/" 2>/dev/null || true
-				info "note: $k/$w/$m: the guest did not finish; booting it once more (logs of the first attempt in $d/attempt1)"
-				if VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in"; then
-					continue
+			attempts=1
+			[ "${k#stock}" != "$k" ] && [ "${VGM_RETRY_STOCK:-1}" = 1 ] && attempts=2
+			for a in $(seq "$attempts"); do
+				if [ "$a" = 2 ]; then
+					mkdir -p "$d/attempt1"
+					mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d/attempt1/" 2>/dev/null || true
+					info "note: $k/$w/$m: the guest did not finish; booting it once more (logs of the first attempt in $d/attempt1)"
 				fi
-			fi
+				VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in" && continue 2
+			done
 			echo "boot failed" >"$d/boot.failed"
 		done
 	done
