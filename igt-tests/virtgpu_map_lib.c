@@ -3,12 +3,14 @@
  * virtgpu_map_lib: helpers shared by the virtgpu_map_* tests. See the
  * header for what each part is for.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,11 +20,14 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "igt_harness.h"
 #include "virtgpu_map_lib.h"
+
+static int debugfs_dev_file(int fd, const char *name, char *path, size_t n);
 
 /*
  * virgl protocol, from Mesa's src/virtio/virtio-gpu/virgl_protocol.h and
@@ -237,9 +242,15 @@ int __vgm_blob_create(int fd, uint64_t size, uint32_t blob_mem,
 
 	struct vgm_mm_node *before = NULL, *after = NULL;
 	int nbefore = 0, nafter = 0, i, j, err = 0;
+	/*
+	 * Kernels that list their blobs in debugfs are asked where a blob is
+	 * when a test needs it (vgm_blob_phys()). On the others (stock), the
+	 * new node of the allocator is the blob.
+	 */
 	bool placed = blob_mem == VIRTGPU_BLOB_MEM_HOST3D &&
 		      (flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE) &&
-		      !(hints & DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING);
+		      !(hints & DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING) &&
+		      !vgm_has_blob_list(fd);
 
 	if (placed && vgm_window_nodes(fd, &before, &nbefore))
 		placed = false;
@@ -423,11 +434,11 @@ int __vgm_query(int fd, uint32_t handle, struct vgm_resource_info *ri)
 	return 0;
 }
 
-int __vgm_prime_export(int fd, uint32_t handle, int *dmabuf)
+int __vgm_prime_export_flags(int fd, uint32_t handle, uint32_t flags, int *dmabuf)
 {
 	struct drm_prime_handle ph = {
 		.handle = handle,
-		.flags = DRM_RDWR | DRM_CLOEXEC,
+		.flags = flags,
 		.fd = -1,
 	};
 
@@ -435,6 +446,11 @@ int __vgm_prime_export(int fd, uint32_t handle, int *dmabuf)
 		return -errno;
 	*dmabuf = ph.fd;
 	return 0;
+}
+
+int __vgm_prime_export(int fd, uint32_t handle, int *dmabuf)
+{
+	return __vgm_prime_export_flags(fd, handle, DRM_RDWR | DRM_CLOEXEC, dmabuf);
 }
 
 int __vgm_execbuf(int fd, const uint32_t *cmd, uint32_t ndw,
@@ -599,9 +615,17 @@ const char *vgm_attr_name(enum vgm_attr a)
 
 const char *vgm_caching_name(uint32_t caching)
 {
-	static const char *const n[] = { "UNKNOWN", "CACHED", "UNCACHED", "WC", "REFUSED" };
+	static const char *const n[] = {
+		[VIRTGPU_MAP_CACHING_UNKNOWN] = "UNKNOWN",
+		[VIRTGPU_MAP_CACHING_CACHED] = "CACHED",
+		[VIRTGPU_MAP_CACHING_UNCACHED] = "UNCACHED",
+		[VIRTGPU_MAP_CACHING_WC] = "WC",
+		[VIRTGPU_MAP_CACHING_REFUSED] = "REFUSED",
+		[VIRTGPU_MAP_CACHING_PENDING] = "PENDING",
+		[VIRTGPU_MAP_CACHING_DEFAULT] = "DEFAULT",
+	};
 
-	return caching <= VIRTGPU_MAP_CACHING_REFUSED ? n[caching] : "(invalid)";
+	return caching < ARRAY_SIZE(n) && n[caching] ? n[caching] : "(invalid)";
 }
 
 const char *vgm_cache_name(int c)
@@ -633,7 +657,9 @@ int vgm_attr_cache(enum vgm_attr a)
 /**
  * vgm_expect_for: what mapping a host-visible blob must do
  * @have_query: the kernel reports map_caching (VIRTGPU_PARAM_MAP_CACHING)
- * @ri: its report for the blob, for passthrough runs (may be NULL)
+ * @ri: its report for the blob, for passthrough runs (may be NULL); taken
+ *	after an mmap of the blob waited for the host's answer, so it is never
+ *	PENDING (that fails the test)
  * @strict: strict_map_info is set
  */
 void vgm_expect_for(const struct vgm_host *h, bool have_query,
@@ -657,6 +683,8 @@ void vgm_expect_for(const struct vgm_host *h, bool have_query,
 		break;
 	case VGM_HOST_PASSTHROUGH:
 		if (have_query && ri) {
+			igt_assert_f(ri->map_caching != VIRTGPU_MAP_CACHING_PENDING,
+				     "RESOURCE_INFO reports PENDING for a blob whose mmap already waited for the host's answer\n");
 			value = ri->map_info;
 			break;
 		}
@@ -683,9 +711,10 @@ void vgm_expect_for(const struct vgm_host *h, bool have_query,
 			snprintf(e->what, sizeof(e->what),
 				 "host map_info 0x%x (none) with strict_map_info: ENODATA", value);
 		} else {
+			/* reported as DEFAULT: UNKNOWN is for blobs that are not host visible */
 			e->map = true;
 			e->cache = VGM_CACHE_ANY;
-			e->caching = VIRTGPU_MAP_CACHING_UNKNOWN;
+			e->caching = VIRTGPU_MAP_CACHING_DEFAULT;
 			snprintf(e->what, sizeof(e->what),
 				 "host map_info 0x%x (none): compat mapping with the default attribute", value);
 		}
@@ -875,15 +904,24 @@ void *vgm_map_expected(struct vgm_ctx *c, const struct vgm_blob *b,
 	int err, ret;
 
 	*refusal = 0;
+	/*
+	 * mmap first: it waits for the host's answer, which RESOURCE_INFO
+	 * does not (it reports PENDING until then), and a passthrough run
+	 * learns the answer from RESOURCE_INFO.
+	 */
+	p = __vgm_mmap_via(b, via, off, len, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 	if (c->have_query) {
 		ret = __vgm_query(b->fd, b->handle, &ri);
 		igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+		igt_assert_f(ri.map_caching != VIRTGPU_MAP_CACHING_PENDING,
+			     "RESOURCE_INFO reports PENDING after mmap (%s) waited for the host's answer\n",
+			     p ? "mapped" : strerror(err));
 	}
 	vgm_expect_for(&c->host, c->have_query, &ri, c->strict, e);
-	igt_debug("blob res %u, %" PRIu64 " bytes, map [0x%" PRIx64 "+0x%" PRIx64 "] through %s: %s\n",
-		  b->res, b->size, off, len, via == VGM_VIA_DRM ? "the DRM file" : "a dma-buf", e->what);
+	igt_debug("blob res %u, %" PRIu64 " bytes, map [0x%" PRIx64 "+0x%" PRIx64 "] through %s: %s; mmap %s\n",
+		  b->res, b->size, off, len, via == VGM_VIA_DRM ? "the DRM file" : "a dma-buf", e->what,
+		  p ? "mapped" : strerror(err));
 
-	p = __vgm_mmap_via(b, via, off, len, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 	if (!e->map) {
 		if (p) {
 			int cache = first_page_cache(p);
@@ -1276,34 +1314,156 @@ int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n)
 	return 0;
 }
 
+bool vgm_has_blob_list(int fd)
+{
+	char path[PATH_MAX];
+
+	return debugfs_dev_file(fd, VGM_BLOBS_DEBUGFS, path, sizeof(path)) == 0;
+}
+
+/* "res=7 offset=0x200000 size=0x10000 state=mapped map_info=0x3" */
+int vgm_blob_list(int fd, struct vgm_hv_blob **out, int *n)
+{
+	char path[PATH_MAX], *buf, *line, *save;
+	int cap = 0, ret;
+
+	*out = NULL;
+	*n = 0;
+	ret = debugfs_dev_file(fd, VGM_BLOBS_DEBUGFS, path, sizeof(path));
+	if (ret)
+		return ret;
+	buf = vgm_read_file(path, NULL);
+	igt_assert_f(buf, "cannot read debugfs %s: %s\n", path, strerror(errno));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct vgm_hv_blob hv = {};
+
+		igt_assert_f(sscanf(line, "res=%" SCNu32 " offset=0x%" SCNx64 " size=0x%" SCNx64 " state=%15s map_info=0x%" SCNx32,
+				    &hv.res, &hv.offset, &hv.size, hv.state, &hv.map_info) == 5,
+			     "debugfs %s: cannot parse '%s' (expected res=N offset=0xN size=0xN state=S map_info=0xN)\n",
+			     path, line);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = realloc(*out, cap * sizeof(**out));
+			igt_assert(*out);
+		}
+		(*out)[(*n)++] = hv;
+	}
+	free(buf);
+	return 0;
+}
+
+int __vgm_blob_listed(const struct vgm_blob *b, struct vgm_hv_blob *out)
+{
+	struct vgm_resource_info ri;
+	struct vgm_hv_blob *list;
+	int i, n, ret;
+
+	ret = vgm_blob_list(b->fd, &list, &n);
+	if (ret)
+		return ret;
+	/* RESOURCE_INFO names the blob's resource (stock has it too) */
+	ret = __vgm_query(b->fd, b->handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO of handle %u failed: %s\n", b->handle, strerror(-ret));
+	igt_assert_f(ri.res_handle == b->res,
+		     "RESOURCE_INFO says handle %u is resource %u, RESOURCE_CREATE_BLOB said %u\n",
+		     b->handle, ri.res_handle, b->res);
+	ret = -ESRCH;
+	for (i = 0; i < n; i++) {
+		if (list[i].res == ri.res_handle) {
+			igt_assert_f(ret, "debugfs %s lists resource %u twice\n", VGM_BLOBS_DEBUGFS, ri.res_handle);
+			*out = list[i];
+			ret = 0;
+		}
+	}
+	free(list);
+	return ret;
+}
+
 uint64_t vgm_window_drain(int fd, int timeout_ms)
 {
 	struct timespec start = {};
 	struct vgm_mm_node *nodes;
+	struct vgm_hv_blob *blobs;
+	bool listed = vgm_has_blob_list(fd);
 	uint64_t used;
 	int i, n;
 
 	igt_gettime(&start);
 	for (;;) {
-		if (vgm_window_nodes(fd, &nodes, &n))
-			return UINT64_MAX;
-		for (used = 0, i = 0; i < n; i++)
-			used += nodes[i].size;
-		free(nodes);
+		used = 0;
+		if (listed) {
+			/* not the allocator dump: reading it raced with frees */
+			if (vgm_blob_list(fd, &blobs, &n))
+				return UINT64_MAX;
+			for (i = 0; i < n; i++)
+				used += blobs[i].size;
+			free(blobs);
+		} else {
+			if (vgm_window_nodes(fd, &nodes, &n))
+				return UINT64_MAX;
+			for (i = 0; i < n; i++)
+				used += nodes[i].size;
+			free(nodes);
+		}
 		if (!used || igt_nsec_elapsed(&start) / 1000000 >= (uint64_t)timeout_ms)
 			break;
 		usleep(20 * 1000);
 	}
-	igt_debug("window drained to %" PRIu64 " bytes in %" PRIu64 " ms\n",
-		  used, igt_nsec_elapsed(&start) / 1000000);
+	igt_debug("window drained to %" PRIu64 " bytes in %" PRIu64 " ms (%s)\n",
+		  used, igt_nsec_elapsed(&start) / 1000000,
+		  listed ? VGM_BLOBS_DEBUGFS : "allocator dump");
 	return used;
+}
+
+static bool blob_phys(const struct vgm_blob *b, uint64_t off, uint64_t *phys, bool skip)
+{
+	struct vgm_hv_blob hv;
+	uint64_t base, size, want = (b->size + VGM_PAGE - 1) & ~(VGM_PAGE - 1);
+	char src[64];
+	int ret;
+
+	ret = __vgm_blob_listed(b, &hv);
+	if (ret == -ENOENT) {
+		/* no list (stock): what the allocator said at creation */
+		if (!b->phys_known) {
+			igt_require_f(!skip,
+				      "where the blob is in the host-visible window is unknown (no debugfs %s, and its allocator did not say)\n",
+				      VGM_BLOBS_DEBUGFS);
+			return false;
+		}
+		*phys = b->phys + off;
+		return true;
+	}
+	igt_assert_f(ret == 0,
+		     "resource %u (handle %u, %" PRIu64 " bytes) is not listed in debugfs %s: the driver does not account for a host-visible blob that has space in the window\n",
+		     b->res, b->handle, b->size, VGM_BLOBS_DEBUGFS);
+	igt_debug("resource %u: offset 0x%" PRIx64 " size 0x%" PRIx64 " state %s map_info 0x%x\n",
+		  hv.res, hv.offset, hv.size, hv.state, hv.map_info);
+	igt_assert_f(hv.size == want,
+		     "debugfs %s: resource %u has size 0x%" PRIx64 ", the blob is 0x%" PRIx64 " bytes\n",
+		     VGM_BLOBS_DEBUGFS, hv.res, hv.size, want);
+	if (!vgm_window_src(b->fd, &base, &size, src, sizeof(src))) {
+		igt_require_f(!skip, "the host-visible window is not found (no virtio PCI shared memory capability, nothing in /proc/iomem)\n");
+		return false;
+	}
+	igt_assert_f(hv.offset + hv.size <= size,
+		     "debugfs %s: resource %u at [0x%" PRIx64 "+0x%" PRIx64 "] is outside the window of 0x%" PRIx64 " bytes (%s)\n",
+		     VGM_BLOBS_DEBUGFS, hv.res, hv.offset, hv.size, size, src);
+	*phys = base + hv.offset + off;
+	return true;
 }
 
 uint64_t vgm_blob_phys(const struct vgm_blob *b, uint64_t off)
 {
-	igt_require_f(b->phys_known,
-		      "where the blob is in the host-visible window is unknown (no debugfs virtio-gpu-host-visible-mm?)\n");
-	return b->phys + off;
+	uint64_t phys = 0;
+
+	blob_phys(b, off, &phys, true);
+	return phys;
+}
+
+bool vgm_blob_try_phys(const struct vgm_blob *b, uint64_t *phys)
+{
+	return blob_phys(b, 0, phys, false);
 }
 
 static int memtype_from_name(const char *s)
@@ -1456,22 +1616,118 @@ static bool window_from_mm(int fd, uint64_t *base, uint64_t *size)
 	return true;
 }
 
-/**
- * vgm_window: the host-visible window of the device of @fd
- *
- * From the driver's allocator in debugfs, else /proc/iomem, where the
- * driver claims the window under the name of its virtio device (e.g.
- * "virtio0"; other, smaller resources may carry that name too).
+static uint32_t le32_at(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#define PCI_CAP_ID_VNDR 0x09
+#define VIRTIO_PCI_CAP_SHARED_MEMORY_CFG 8
+#define VIRTIO_GPU_SHM_ID_HOST_VISIBLE 1
+
+/*
+ * The window as the device describes it: the virtio PCI capability of type
+ * VIRTIO_PCI_CAP_SHARED_MEMORY_CFG with id VIRTIO_GPU_SHM_ID_HOST_VISIBLE
+ * (struct virtio_pci_cap64: bar, offset, length) in the config space of the
+ * PCI device under the virtio device, at the address of that BAR.
  */
-bool vgm_window(int fd, uint64_t *base, uint64_t *size)
+static bool window_from_pci(int fd, uint64_t *base, uint64_t *size)
+{
+	char link[PATH_MAX], dev[PATH_MAX], path[PATH_MAX + 16], *buf, *line, *save;
+	uint64_t off, len, start = 0, end = 0, flags;
+	const uint8_t *cfg;
+	struct stat st;
+	size_t n = 0;
+	int ptr, hops, bar = -1, i;
+
+	if (fstat(fd, &st))
+		return false;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	if (!realpath(link, dev))
+		return false;
+	/* .../0000:00:02.0/virtio0 -> .../0000:00:02.0 */
+	snprintf(path, sizeof(path), "%s", dev);
+	snprintf(dev, sizeof(dev), "%s", dirname(path));
+
+	snprintf(path, sizeof(path), "%s/config", dev);
+	buf = vgm_read_file(path, &n);
+	if (!buf)
+		return false;
+	cfg = (const uint8_t *)buf;
+	if (n < 64 || !(cfg[0x06] & 0x10)) {
+		free(buf);
+		return false;
+	}
+	for (ptr = cfg[0x34] & ~3, hops = 0; ptr >= 0x40 && ptr + 2 <= (int)n && hops < 48;
+	     ptr = cfg[ptr + 1] & ~3, hops++) {
+		if (cfg[ptr] != PCI_CAP_ID_VNDR || ptr + 24 > (int)n || cfg[ptr + 2] < 24 ||
+		    cfg[ptr + 3] != VIRTIO_PCI_CAP_SHARED_MEMORY_CFG ||
+		    cfg[ptr + 5] != VIRTIO_GPU_SHM_ID_HOST_VISIBLE)
+			continue;
+		bar = cfg[ptr + 4];
+		off = le32_at(cfg + ptr + 8) | (uint64_t)le32_at(cfg + ptr + 16) << 32;
+		len = le32_at(cfg + ptr + 12) | (uint64_t)le32_at(cfg + ptr + 20) << 32;
+		break;
+	}
+	free(buf);
+	if (bar < 0 || bar > 5)
+		return false;
+
+	/* sysfs resource: one "start end flags" line per BAR */
+	snprintf(path, sizeof(path), "%s/resource", dev);
+	buf = vgm_read_file(path, NULL);
+	if (!buf)
+		return false;
+	for (i = 0, line = strtok_r(buf, "\n", &save); line && i < bar;
+	     i++, line = strtok_r(NULL, "\n", &save))
+		;
+	if (!line || sscanf(line, "0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64, &start, &end, &flags) != 3 ||
+	    !start || end < start || off + len > end - start + 1) {
+		free(buf);
+		return false;
+	}
+	free(buf);
+	*base = start + off;
+	*size = len;
+	return true;
+}
+
+uint64_t vgm_window_env(void)
+{
+	const char *env = getenv("VGM_WINDOW");
+	unsigned long long v;
+	char *end;
+
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	v = strtoull(env, &end, 0);
+	if (errno || end == env)
+		return 0;
+	switch (*end) {
+	case 'G': case 'g':
+		v <<= 10;
+		/* fallthrough */
+	case 'M': case 'm':
+		v <<= 10;
+		/* fallthrough */
+	case 'K': case 'k':
+		v <<= 10;
+		end++;
+		break;
+	}
+	return *end ? 0 : v;
+}
+
+/* /proc/iomem, where the driver claims the window under the name of its virtio device */
+static bool window_from_iomem(int fd, uint64_t *base, uint64_t *size)
 {
 	char link[PATH_MAX], target[PATH_MAX], *name, *buf, *line, *save;
 	struct stat st;
 	ssize_t r;
 	bool found = false;
 
-	if (window_from_mm(fd, base, size))
-		return true;
 	if (fstat(fd, &st))
 		return false;
 	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
@@ -1499,6 +1755,36 @@ bool vgm_window(int fd, uint64_t *base, uint64_t *size)
 	}
 	free(buf);
 	return found;
+}
+
+/**
+ * vgm_window_src: the host-visible window of the device of @fd
+ *
+ * From the device where it can (the host made it), else from what the
+ * driver claimed in /proc/iomem (e.g. "virtio0"; other, smaller resources
+ * may carry that name too), else, on kernels without the blob list, from
+ * the driver's allocator.
+ */
+bool vgm_window_src(int fd, uint64_t *base, uint64_t *size, char *src, size_t n)
+{
+	const char *from;
+
+	if (window_from_pci(fd, base, size))
+		from = "virtio PCI shared memory capability";
+	else if (window_from_iomem(fd, base, size))
+		from = "the driver's claim in /proc/iomem";
+	else if (!vgm_has_blob_list(fd) && window_from_mm(fd, base, size))
+		from = "the driver's allocator";
+	else
+		return false;
+	if (src)
+		snprintf(src, n, "%s", from);
+	return true;
+}
+
+bool vgm_window(int fd, uint64_t *base, uint64_t *size)
+{
+	return vgm_window_src(fd, base, size, NULL, 0);
 }
 
 int vgm_mtrr_uncachable(uint64_t start, uint64_t len)
@@ -1587,6 +1873,71 @@ int vgm_strict_set(bool on)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* ------------------------------------------------------------ slow host */
+
+void vgm_require_tsc_clock(void)
+{
+	char *clock = vgm_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL);
+
+	/* jiffies stand still while the host holds QEMU's main loop */
+	igt_require_f(clock && !strncmp(clock, "tsc", 3),
+		      "the guest's clock is '%.20s', not the TSC: it does not run while the host holds the answer (boot with tsc_early_khz=)\n",
+		      clock ?: "?");
+	free(clock);
+}
+
+static cpu_set_t hold_cpus;
+static bool hold_cpus_saved;
+
+void vgm_hold_begin(void)
+{
+	struct sched_param fifo = { .sched_priority = 1 };
+	cpu_set_t cpu;
+
+	igt_assert_f(mlockall(MCL_CURRENT) == 0, "mlockall: %s\n", strerror(errno));
+	hold_cpus_saved = sched_getaffinity(0, sizeof(hold_cpus), &hold_cpus) == 0;
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	igt_assert_f(sched_setaffinity(0, sizeof(cpu), &cpu) == 0, "sched_setaffinity: %s\n", strerror(errno));
+	igt_require_f(sched_setscheduler(0, SCHED_FIFO, &fifo) == 0, "SCHED_FIFO: %s\n", strerror(errno));
+}
+
+void vgm_hold_parent(void)
+{
+	struct sched_param other = {};
+
+	igt_assert_f(sched_setscheduler(0, SCHED_OTHER, &other) == 0, "SCHED_OTHER: %s\n", strerror(errno));
+}
+
+void vgm_hold_end(void)
+{
+	struct sched_param other = {};
+
+	sched_setscheduler(0, SCHED_OTHER, &other);
+	if (hold_cpus_saved)
+		sched_setaffinity(0, sizeof(hold_cpus), &hold_cpus);
+	hold_cpus_saved = false;
+	munlockall();
+}
+
+int vgm_reap(pid_t pid, uint64_t timeout_ns, int *status, uint64_t *waited_ns)
+{
+	struct timespec start = {};
+	pid_t r;
+
+	igt_gettime(&start);
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		*waited_ns = igt_nsec_elapsed(&start);
+		if (r == pid)
+			return 0;
+		igt_assert_f(r == 0, "waitpid(%d): %s\n", pid, strerror(errno));
+		if (*waited_ns >= timeout_ns)
+			return -ETIMEDOUT;
+		sched_yield();
+	}
 }
 
 /* ---------------------------------------------------------------- faults */

@@ -9,9 +9,13 @@
  *
  *  - the process's own page tables (debugfs page_tables/current_kernel or
  *    current_user) give the cache bits of every user PTE or PMD;
- *  - debugfs dri/N/virtio-gpu-host-visible-mm gives where in the window
- *    the driver placed a blob (/proc/self/pagemap cannot: the page walker
- *    skips VM_PFNMAP mappings and reports them as holes);
+ *  - debugfs dri/N/virtio-gpu-host-visible-blobs gives where in the window
+ *    the driver placed a blob, by its resource handle; kernels without it
+ *    (stock) are read from the allocator, debugfs virtio-gpu-host-visible-mm
+ *    (/proc/self/pagemap cannot: the page walker skips VM_PFNMAP mappings
+ *    and reports them as holes);
+ *  - the device's virtio PCI shared memory capability gives the window
+ *    itself, as the host made it;
  *  - debugfs x86/pat_memtype_list gives the memory type PAT reserved for a
  *    physical range;
  *  - DRM_IOCTL_VIRTGPU_RESOURCE_INFO, extended with map_caching/map_info,
@@ -41,6 +45,14 @@
 #define VIRTGPU_MAP_CACHING_UNCACHED 2
 #define VIRTGPU_MAP_CACHING_WC 3
 #define VIRTGPU_MAP_CACHING_REFUSED 4
+#endif
+/* the host has not answered RESOURCE_MAP_BLOB yet, or the blob is not mapped on the host yet */
+#ifndef VIRTGPU_MAP_CACHING_PENDING
+#define VIRTGPU_MAP_CACHING_PENDING 5
+#endif
+/* the host reported no attribute (map_info NONE): mapped with the kernel's default, cached */
+#ifndef VIRTGPU_MAP_CACHING_DEFAULT
+#define VIRTGPU_MAP_CACHING_DEFAULT 6
 #endif
 #ifndef DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING
 #define DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING 0x0001
@@ -126,6 +138,8 @@ void *__vgm_mmap_handle(int fd, uint32_t handle, uint64_t offset,
 void vgm_gem_close(int fd, uint32_t handle);
 int __vgm_query(int fd, uint32_t handle, struct vgm_resource_info *ri);
 int __vgm_prime_export(int fd, uint32_t handle, int *dmabuf);
+/* @flags: DRM_CLOEXEC and/or DRM_RDWR */
+int __vgm_prime_export_flags(int fd, uint32_t handle, uint32_t flags, int *dmabuf);
 int __vgm_execbuf(int fd, const uint32_t *cmd, uint32_t ndw,
 		  const uint32_t *handles, uint32_t nhandles);
 int __vgm_wait(int fd, uint32_t handle);
@@ -292,20 +306,52 @@ int vgm_assert_ptes(const void *p, uint64_t len, const char *what);
 
 /* ---- physical addresses and PAT ---- */
 
-/* allocated ("used") ranges of the host-visible window, from debugfs */
+/* allocated ("used") ranges of the host-visible window, from the allocator's debugfs dump */
 struct vgm_mm_node {
 	uint64_t start, size;
 };
 
 int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n);
+
+/*
+ * One line of debugfs dri/N/virtio-gpu-host-visible-blobs: a host-visible
+ * blob that has space in the window.
+ * "res=<dec> offset=0x<hex> size=0x<hex> state=<word> map_info=0x<hex>"
+ */
+#define VGM_BLOBS_DEBUGFS "virtio-gpu-host-visible-blobs"
+struct vgm_hv_blob {
+	uint32_t res;
+	uint64_t offset;		/* in the window */
+	uint64_t size;
+	char state[16];			/* unresolved|mapped|refused|error|revoked */
+	uint32_t map_info;
+};
+
+/* does the kernel list its host-visible blobs in debugfs? */
+bool vgm_has_blob_list(int fd);
+/* every line; -ENOENT if the kernel has no such file */
+int vgm_blob_list(int fd, struct vgm_hv_blob **out, int *n);
+/*
+ * The line of @b, found by the resource handle RESOURCE_INFO reports for it:
+ * 0, -ENOENT if the kernel has no such file, -ESRCH if @b is not listed.
+ */
+int __vgm_blob_listed(const struct vgm_blob *b, struct vgm_hv_blob *out);
+
 /*
  * Wait up to timeout_ms until no blob is left in the window (freed blobs
  * leave it when the host answers their RESOURCE_UNREF); returns the bytes
- * still allocated, or UINT64_MAX if the allocator cannot be read.
+ * still allocated, or UINT64_MAX if that cannot be read.
  */
 uint64_t vgm_window_drain(int fd, int timeout_ms);
-/* physical address of the blob at offset off (recorded at creation) */
+/*
+ * Physical address of the blob at offset off: from debugfs
+ * virtio-gpu-host-visible-blobs where the kernel has it (a blob missing
+ * from it fails the test), else as recorded at creation from the
+ * allocator (skips if that is unknown).
+ */
 uint64_t vgm_blob_phys(const struct vgm_blob *b, uint64_t off);
+/* the same, but false instead of a skip when the kernel cannot say */
+bool vgm_blob_try_phys(const struct vgm_blob *b, uint64_t *phys);
 
 struct vgm_memtype {
 	uint64_t start, end;		/* end exclusive */
@@ -324,8 +370,18 @@ int vgm_pat_count(uint64_t start, uint64_t len);
  */
 int vgm_pat_count_settled(uint64_t start, uint64_t len, int timeout_ms);
 
-/* host-visible window, from /proc/iomem and the device's name */
+/*
+ * The host-visible window of the device of @fd, from the host's side where
+ * it can: the virtio PCI shared memory capability (VIRTIO_GPU_SHM_ID_HOST_VISIBLE)
+ * in the device's config space and the address of its BAR (sysfs resource),
+ * else the range the driver claimed in /proc/iomem, else (kernels without
+ * debugfs virtio-gpu-host-visible-blobs) the driver's allocator. @src, if
+ * not NULL, names the source.
+ */
+bool vgm_window_src(int fd, uint64_t *base, uint64_t *size, char *src, size_t n);
 bool vgm_window(int fd, uint64_t *base, uint64_t *size);
+/* the window size the job gave QEMU (env VGM_WINDOW, e.g. "256M"), 0 if unset */
+uint64_t vgm_window_env(void);
 /* does an "uncachable" MTRR overlap [start, start + len)? -1 unknown */
 int vgm_mtrr_uncachable(uint64_t start, uint64_t len);
 
@@ -338,6 +394,28 @@ int vgm_hook(int fd, const char *cmd, uint32_t handle);
 #define VGM_STRICT_PARAM "/sys/module/virtio_gpu/parameters/strict_map_info"
 int vgm_strict_get(void);		/* 0/1, -ENOENT without the parameter */
 int vgm_strict_set(bool on);
+
+/* ---- a host that answers RESOURCE_MAP_BLOB late (slow:MS) ---- */
+
+/*
+ * While the host holds an answer, QEMU's main loop serves nothing else: no
+ * 9p (the root file system) and no timer interrupt of the guest. A test that
+ * measures what happens meanwhile keeps everything it runs in memory, stays
+ * on one CPU and runs its child SCHED_FIFO (it runs without a tick or an
+ * IPI), and measures time with the guest's TSC clock.
+ */
+void vgm_require_tsc_clock(void);
+/* mlockall, pin to this CPU, SCHED_FIFO: children forked now inherit the last two */
+void vgm_hold_begin(void);
+/* back to SCHED_OTHER (the parent, right after forking its FIFO child) */
+void vgm_hold_parent(void);
+/* SCHED_OTHER, every CPU again, munlockall */
+void vgm_hold_end(void);
+/*
+ * Reap @pid, polling (never sleeping on a timer) for at most timeout_ns:
+ * 0 and its status, or -ETIMEDOUT. *waited_ns gets the time it took.
+ */
+int vgm_reap(pid_t pid, uint64_t timeout_ns, int *status, uint64_t *waited_ns);
 
 /* ---- faults ---- */
 
