@@ -62,6 +62,16 @@
  *		and after everything is freed new blobs fit again and no PAT
  *		reservation is left in the window.
  *
+ * SUBTEST: window-capacity
+ * Description: Blobs of 2 MiB + 4 KiB are created and mapped until the
+ *		host-visible window is full (ENOSPC): exactly floor(window /
+ *		blob size) fit, the window's size taken from the device (its
+ *		virtio PCI shared memory capability), as with the stock
+ *		driver, which places blobs without padding (a 2 MiB-aligned
+ *		placement fits only half as many). Windows larger than
+ *		512 MiB are first filled with 256 MiB blobs down to the last
+ *		256 MiB or more, which are counted. Everything is freed after.
+ *
  * SUBTEST: window-full-deferred
  * Description: A blob created with DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING
  *		while the window is full fails to mmap with ENOSPC at once,
@@ -631,6 +641,114 @@ static void test_window_full(void)
 	}
 }
 
+#define CAP_BLOB (2 * VGM_MIB + 4 * VGM_KIB)
+#define CAP_FILL (256 * VGM_MIB)
+
+/* create a blob, waiting up to 2 s for the space of blobs freed just before */
+static int create_counted(int fd, uint64_t size, struct vgm_blob *b)
+{
+	int ret, tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		ret = __vgm_blob_create(fd, size, VIRTGPU_BLOB_MEM_HOST3D,
+					VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, b);
+		if (ret != -ENOSPC)
+			break;
+		usleep(100 * 1000);
+	}
+	return ret;
+}
+
+static void test_window_capacity(void)
+{
+	struct vgm_blob *fill = NULL, *blobs;
+	struct vgm_expect e;
+	struct vgm_ctx c;
+	uint64_t base, size, env, left, room;
+	int nfill = 0, nfilled, n, i, cap, expected, ret = 0, fill_ret = 0, refusal, mapped = 0;
+	char src[64];
+	uint8_t *p;
+
+	vgm_ctx_open(&c);
+	igt_require_f(vgm_window_src(c.fd, &base, &size, src, sizeof(src)),
+		      "the host-visible window is not found (no virtio PCI shared memory capability, nothing in /proc/iomem)\n");
+	env = vgm_window_env();
+	igt_info("host-visible window [0x%" PRIx64 "+0x%" PRIx64 "] (%" PRIu64 " MiB) from the %s; the job gave QEMU %s\n",
+		 base, size, size / VGM_MIB, src, getenv("VGM_WINDOW") ?: "(VGM_WINDOW not exported to the test)");
+	igt_assert_f(!env || env == size,
+		     "the device's host-visible window is %" PRIu64 " MiB (%s), but the job gave QEMU %s\n",
+		     size / VGM_MIB, src, getenv("VGM_WINDOW"));
+	left = vgm_window_drain(c.fd, 15000);
+	igt_assert_f(left == 0 || left == UINT64_MAX,
+		     "%" PRIu64 " KiB of the host-visible window are still allocated 15 s after every earlier blob was freed: leaked\n",
+		     left / 1024);
+
+	/*
+	 * A big window is first filled down to its last 256..512 MiB with
+	 * 256 MiB blobs, 2 MiB multiples that every placement packs without
+	 * a gap: the count stays small (the blobs are real host memory,
+	 * and each one costs a round trip to the host).
+	 */
+	if (size > 2 * CAP_FILL) {
+		nfill = (size - CAP_FILL) / CAP_FILL;
+		fill = calloc(nfill, sizeof(*fill));
+		igt_assert(fill);
+	}
+	for (nfilled = 0; nfilled < nfill; nfilled++) {
+		fill_ret = create_counted(c.fd, CAP_FILL, &fill[nfilled]);
+		if (fill_ret)
+			break;
+	}
+	room = size - (uint64_t)nfill * CAP_FILL;
+	expected = room / CAP_BLOB;
+
+	cap = fill_ret ? 0 : expected + 8;
+	blobs = calloc(cap + 1, sizeof(*blobs));
+	igt_assert(blobs);
+	for (n = 0; n < cap; n++) {
+		ret = create_counted(c.fd, CAP_BLOB, &blobs[n]);
+		if (ret)
+			break;
+		/* mapped as this run must: a refusal with the right errno is fine */
+		p = vgm_map_expected(&c, &blobs[n], VGM_VIA_DRM, 0, CAP_BLOB, &e, &refusal);
+		if (p) {
+			/* the last page, past the first 2 MiB */
+			vgm_write_stamps(p + CAP_BLOB - VGM_PAGE, VGM_PAGE, 40 + n);
+			vgm_assert_stamps(p + CAP_BLOB - VGM_PAGE, VGM_PAGE, 40 + n, "last page of a counted blob");
+			vgm_unmap(p, CAP_BLOB);
+			mapped++;
+		}
+	}
+	igt_info("%d blobs of 256 MiB, then %d blobs of %" PRIu64 " bytes (%d mapped), then %s; expected floor(%" PRIu64 " / %" PRIu64 ") = %d of them\n",
+		 nfilled, n, (uint64_t)CAP_BLOB, mapped, strerror(-(fill_ret ?: ret)), room, (uint64_t)CAP_BLOB, expected);
+
+	/* free them all before judging */
+	for (i = 0; i < n; i++)
+		vgm_gem_close(c.fd, blobs[i].handle);
+	for (i = 0; i < nfilled; i++)
+		vgm_gem_close(c.fd, fill[i].handle);
+	free(blobs);
+	free(fill);
+
+	igt_assert_f(!fill_ret, "creating 256 MiB blob %d of %d to fill a %" PRIu64 " MiB window failed: %s\n",
+		     nfilled + 1, nfill, size / VGM_MIB, strerror(-fill_ret));
+	igt_assert_f(ret == -ENOSPC || n == cap,
+		     "creating blob %d of %" PRIu64 " bytes failed with %s, expected success or ENOSPC once the window is full\n",
+		     n + 1, (uint64_t)CAP_BLOB, strerror(-ret));
+	igt_assert_f(n <= expected,
+		     "%d blobs of %" PRIu64 " bytes fit in %" PRIu64 " MiB of the window, more than floor(%" PRIu64 " / %" PRIu64 ") = %d: blobs overlap in the window\n",
+		     n, (uint64_t)CAP_BLOB, room / VGM_MIB, room, (uint64_t)CAP_BLOB, expected);
+	igt_assert_f(n == expected,
+		     "only %d blobs of 2 MiB + 4 KiB fit in %" PRIu64 " MiB of the window, expected floor(%" PRIu64 " / %" PRIu64 ") = %d as with the stock driver: space is wasted between blobs (a placement padded to 2 MiB alignment fits %" PRIu64 ")\n",
+		     n, room / VGM_MIB, room, (uint64_t)CAP_BLOB, expected, room / (2 * VGM_PMD));
+
+	left = vgm_window_drain(c.fd, 15000);
+	igt_assert_f(left == 0 || left == UINT64_MAX,
+		     "%" PRIu64 " KiB of the host-visible window are still allocated 15 s after the counted blobs were freed\n",
+		     left / 1024);
+	vgm_ctx_close(&c);
+}
+
 static void test_window_full_deferred(void)
 {
 	struct vgm_resource_info ri = {};
@@ -758,6 +876,10 @@ int igt_main()
 	igt_describe("Blobs until the host-visible window is full.");
 	igt_subtest("window-full")
 		test_window_full();
+
+	igt_describe("The window holds as many blobs as fit in it, placed without padding.");
+	igt_subtest("window-capacity")
+		test_window_capacity();
 
 	igt_describe("A deferred blob cannot be mapped while the window is full.");
 	igt_subtest("window-full-deferred")

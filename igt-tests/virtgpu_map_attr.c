@@ -42,10 +42,13 @@
  *		DRM file only maps an object from its start).
  *
  * SUBTEST: huge-pmd
- * Description: Blobs of 4 MiB and 4 MiB + 4 KiB are 2 MiB aligned in the
- *		window, mmap returns an address congruent to the physical
- *		address modulo 2 MiB, and faults map them with 2 MiB PMD
- *		entries (4 KiB PTEs for the tail), with the host's attribute.
+ * Description: For blobs of 4 MiB and 4 MiB + 4 KiB, mmap returns an
+ *		address congruent to the blob's physical address modulo 2 MiB,
+ *		and faults map every 2 MiB-aligned part of the blob with a PMD
+ *		entry and the rest with 4 KiB PTEs, all with the host's
+ *		attribute. Blobs are placed in the window as by the stock
+ *		driver, without alignment padding: how many PMD entries a blob
+ *		gets depends on where it landed.
  *
  * SUBTEST: strict-none
  * Description: With strict_map_info set, a blob whose host reported no
@@ -54,21 +57,38 @@
  *
  * SUBTEST: query-uapi
  * Description: VIRTGPU_PARAM_MAP_CACHING is 1, RESOURCE_INFO with the old
- *		16-byte struct still works, a host-visible blob reports the
- *		host's map_info and the expected caching before it is mapped,
- *		and a guest-memory blob reports UNKNOWN and map_info 0.
+ *		16-byte struct still works, a host-visible blob reports PENDING
+ *		(map_info 0) or the settled answer before it is mapped, never
+ *		UNKNOWN, and once mmap waited for the host's answer, the
+ *		host's map_info and the expected caching (DEFAULT for a host
+ *		that reported no attribute); a guest-memory blob reports
+ *		UNKNOWN and map_info 0.
+ *
+ * SUBTEST: query-pending
+ * Description: On a run whose host answers RESOURCE_MAP_BLOB late
+ *		(VGM_HOST_MAPINFO=slow:MS), RESOURCE_INFO right after the blob
+ *		was created returns within 1 s, long before the answer, and
+ *		reports PENDING with map_info 0: the query never waits for the
+ *		host. Once mmap waited for the answer, it reports the settled
+ *		one, as the mapping applies it. Skips on kernels without
+ *		VIRTGPU_PARAM_MAP_CACHING.
  *
  * SUBTEST: guest-blob-wb
  * Description: Control group: a guest-memory blob (VIRTGPU_BLOB_MEM_GUEST)
  *		maps write-back, whatever the host answers for host memory.
  */
 
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "igt_harness.h"
@@ -100,6 +120,8 @@ static void shape_range(uint64_t size, enum shape shape, uint64_t *off, uint64_t
 {
 	uint64_t half = (size / 2) & ~(VGM_PAGE - 1);
 
+	*off = 0;
+	*len = size;
 	switch (shape) {
 	case WHOLE:
 		*off = 0;
@@ -202,7 +224,7 @@ static int check_mapping(struct vgm_ctx *c, const struct vgm_blob *b,
 	return cache;
 }
 
-static void test_mapping(const struct size_case *sc, enum shape shape)
+static void __attribute__((noinline)) test_mapping(const struct size_case *sc, enum shape shape)
 {
 	struct vgm_ctx c;
 	struct vgm_blob b;
@@ -242,7 +264,7 @@ static void test_huge_pmd(void)
 		      "kernel without VIRTGPU_PARAM_MAP_CACHING: its driver maps host-visible blobs eagerly with 4 KiB PTEs (io_remap_pfn_range), no PMD mappings to check\n");
 
 	for (i = 0; i < ARRAY_SIZE(huge_sizes); i++) {
-		uint64_t size = huge_sizes[i], aligned = size & ~(VGM_PMD - 1);
+		uint64_t size = huge_sizes[i], head, huge;
 		struct vgm_ptdump pt;
 		struct vgm_expect e;
 		struct vgm_span s;
@@ -256,28 +278,39 @@ static void test_huge_pmd(void)
 		p = vgm_map_or_skip(&c, &b, &e);
 
 		phys = mapping_phys(&b, 0, size, what);
-		igt_assert_f(!(phys & (VGM_PMD - 1)),
-			     "%s: not 2 MiB aligned in the host-visible window (at 0x%" PRIx64 ")\n", what, phys);
 		igt_assert_f(((uintptr_t)p & (VGM_PMD - 1)) == (phys & (VGM_PMD - 1)),
 			     "%s: mmap returned %p, not congruent to its physical address 0x%" PRIx64 " modulo 2 MiB\n",
 			     what, p, phys);
+		/*
+		 * The 2 MiB-aligned physical part [phys + head, + huge) can be
+		 * mapped by PMDs (at least 2 MiB of any blob of 4 MiB or more);
+		 * what is before and after it only by PTEs.
+		 */
+		head = ((phys + VGM_PMD - 1) & ~(VGM_PMD - 1)) - phys;
+		huge = ((phys + size) & ~(VGM_PMD - 1)) - (phys + head);
 
 		check_mapping(&c, &b, &e, p, 0, size, what);
 
 		igt_assert_eq(vgm_ptdump_read(&pt), 0);
-		vgm_ptdump_span(&pt, (uintptr_t)p, aligned, &s);
-		igt_assert_f(s.pmd_bytes == aligned,
-			     "%s: only %" PRIu64 " of its %" PRIu64 " KiB in 2 MiB steps are mapped by PMD entries (%" PRIu64 " KiB by 4 KiB PTEs)\n",
-			     what, s.pmd_bytes / 1024, aligned / 1024, s.pte_bytes / 1024);
-		if (size > aligned) {
-			vgm_ptdump_span(&pt, (uintptr_t)p + aligned, size - aligned, &s);
-			igt_assert_f(s.pte_bytes == size - aligned,
-				     "%s: the %" PRIu64 " KiB tail is not mapped by 4 KiB PTEs\n",
-				     what, (size - aligned) / 1024);
+		vgm_ptdump_span(&pt, (uintptr_t)p + head, huge, &s);
+		igt_assert_f(s.pmd_bytes == huge,
+			     "%s at 0x%" PRIx64 ": only %" PRIu64 " of its %" PRIu64 " KiB in 2 MiB-aligned steps are mapped by PMD entries (%" PRIu64 " KiB by 4 KiB PTEs)\n",
+			     what, phys, s.pmd_bytes / 1024, huge / 1024, s.pte_bytes / 1024);
+		if (head) {
+			vgm_ptdump_span(&pt, (uintptr_t)p, head, &s);
+			igt_assert_f(s.pte_bytes == head,
+				     "%s at 0x%" PRIx64 ": the %" PRIu64 " KiB before its first 2 MiB boundary are not mapped by 4 KiB PTEs\n",
+				     what, phys, head / 1024);
+		}
+		if (size > head + huge) {
+			vgm_ptdump_span(&pt, (uintptr_t)p + head + huge, size - head - huge, &s);
+			igt_assert_f(s.pte_bytes == size - head - huge,
+				     "%s at 0x%" PRIx64 ": the %" PRIu64 " KiB tail is not mapped by 4 KiB PTEs\n",
+				     what, phys, (size - head - huge) / 1024);
 		}
 		vgm_ptdump_free(&pt);
-		igt_info("%s: %" PRIu64 " KiB mapped by PMDs at %p (phys 0x%" PRIx64 ")\n",
-			 what, aligned / 1024, p, phys);
+		igt_info("%s: %" PRIu64 " KiB mapped by PMDs at %p + 0x%" PRIx64 " (phys 0x%" PRIx64 ")\n",
+			 what, huge / 1024, p, head, phys);
 
 		vgm_unmap(p, size);
 		vgm_gem_close(c.fd, b.handle);
@@ -301,21 +334,25 @@ static void test_strict_none(void)
 	vgm_ctx_open(&c);
 
 	/*
-	 * The parameter is read when the host's answer is first used (the
-	 * query or the mmap): do both before restoring it, assert after.
+	 * The parameter is read when the host's answer is first used: map
+	 * (which waits for the answer; the query does not) and query before
+	 * restoring it, assert after.
 	 */
 	igt_assert_eq(vgm_strict_set(true), 0);
 	ret = __vgm_blob_create(c.fd, size, VIRTGPU_BLOB_MEM_HOST3D,
 				VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, &b);
 	if (!ret) {
+		p = __vgm_mmap(&b, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 		if (c.have_query)
 			qret = __vgm_query(c.fd, b.handle, &ri);
-		p = __vgm_mmap(&b, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 	}
 	vgm_strict_set(old == 1);
 
 	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB failed: %s\n", strerror(-ret));
 	igt_assert_f(qret == 0, "RESOURCE_INFO failed: %s\n", strerror(-qret));
+	igt_assert_f(!c.have_query || ri.map_caching != VIRTGPU_MAP_CACHING_PENDING,
+		     "strict_map_info: RESOURCE_INFO reports PENDING after mmap (%s) waited for the host's answer\n",
+		     p ? "mapped" : strerror(err));
 	vgm_expect_for(&c.host, c.have_query, &ri, true, &e);
 	igt_info("host %s, strict_map_info: %s\n", c.host.name, e.what);
 
@@ -359,12 +396,14 @@ struct old_resource_info {
 static void test_query_uapi(void)
 {
 	struct old_resource_info old = {};
-	struct vgm_resource_info ri;
+	struct vgm_resource_info ri, before;
 	struct vgm_blob b, g;
 	struct vgm_ctx c;
 	struct vgm_expect e;
 	uint64_t size = 64 * VGM_KIB;
-	int ret;
+	bool pending;
+	int ret, err;
+	void *q;
 
 	vgm_ctx_open(&c);
 	igt_require_f(c.have_query,
@@ -380,15 +419,45 @@ static void test_query_uapi(void)
 	igt_assert_eq_u32(old.size, (uint32_t)size);
 	igt_assert_eq_u32(old.blob_mem, VIRTGPU_BLOB_MEM_HOST3D);
 
-	/* before any mmap: the query waits for the host's answer */
+	/*
+	 * Before any mmap the query does not wait for the host: PENDING
+	 * (no answer yet, map_info 0) or already what the answer says. A
+	 * host-visible blob is never UNKNOWN.
+	 */
 	ret = __vgm_query(c.fd, b.handle, &ri);
 	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
 	igt_assert_eq_u32(ri.res_handle, b.res);
 	igt_assert_eq_u32(ri.size, (uint32_t)size);
 	igt_assert_eq_u32(ri.blob_mem, VIRTGPU_BLOB_MEM_HOST3D);
+	pending = ri.map_caching == VIRTGPU_MAP_CACHING_PENDING;
+	igt_info("host %s: RESOURCE_INFO before mmap: map_caching %s, map_info 0x%x\n",
+		 c.host.name, vgm_caching_name(ri.map_caching), ri.map_info);
+	igt_assert_f(ri.map_caching != VIRTGPU_MAP_CACHING_UNKNOWN,
+		     "a host-visible blob reports UNKNOWN before mmap, expected PENDING or the host's answer (UNKNOWN is for blobs that are not host visible)\n");
+	igt_assert_f(!pending || ri.map_info == 0,
+		     "a blob whose host answer is PENDING reports map_info 0x%x, expected 0\n", ri.map_info);
+	before = ri;
+
+	/* mmap waits for the answer; then the query reports it */
+	q = __vgm_mmap(&b, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+	if (q)
+		munmap(q, size);
+	ret = __vgm_query(c.fd, b.handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	igt_assert_f(ri.map_caching != VIRTGPU_MAP_CACHING_PENDING,
+		     "RESOURCE_INFO reports PENDING after mmap (%s) waited for the host's answer\n",
+		     q ? "mapped" : strerror(err));
+	igt_assert_f(pending || (ri.map_caching == before.map_caching && ri.map_info == before.map_info),
+		     "RESOURCE_INFO changed from %s (map_info 0x%x) to %s (map_info 0x%x) across an mmap, without a new host answer\n",
+		     vgm_caching_name(before.map_caching), before.map_info,
+		     vgm_caching_name(ri.map_caching), ri.map_info);
 	vgm_expect_for(&c.host, true, &ri, c.strict, &e);
-	igt_info("host %s: RESOURCE_INFO before mmap: map_caching %s, map_info 0x%x (%s)\n",
-		 c.host.name, vgm_caching_name(ri.map_caching), ri.map_info, e.what);
+	igt_info("host %s: RESOURCE_INFO after mmap (%s): map_caching %s, map_info 0x%x (%s)\n",
+		 c.host.name, q ? "mapped" : strerror(err), vgm_caching_name(ri.map_caching),
+		 ri.map_info, e.what);
+	igt_assert_f(!q == (ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED),
+		     "mmap %s but RESOURCE_INFO reports %s\n", q ? "mapped the blob" : strerror(err),
+		     vgm_caching_name(ri.map_caching));
 	if (e.map_info_known)
 		igt_assert_f(ri.map_info == e.map_info,
 			     "RESOURCE_INFO reports map_info 0x%x, the host answers 0x%x\n",
@@ -414,6 +483,122 @@ static void test_query_uapi(void)
 		     vgm_caching_name(ri.map_caching), ri.map_info);
 
 	vgm_gem_close(c.fd, g.handle);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+/* what the child of query-pending saw */
+struct pending_report {
+	int ret;
+	uint32_t map_caching, map_info;
+	uint64_t took_ns;
+};
+
+static void test_query_pending(void)
+{
+	const uint64_t limit_ns = 1000000000ull;	/* "never blocks": 1 s is plenty */
+	struct pending_report rep = {};
+	struct vgm_resource_info ri;
+	struct timespec created = {};
+	struct vgm_host host;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint64_t size = 64 * VGM_KIB, late_ns, waited_ns, reap_ns;
+	int fds[2], status = 0, refusal, ret;
+	bool got = false;
+	ssize_t r;
+	pid_t pid;
+	void *p;
+
+	vgm_host_get(&host);
+	igt_require_f(host.late_ms,
+		      "needs a host that answers RESOURCE_MAP_BLOB late (VGM_HOST_MAPINFO=slow:MS, the shim's slow mode); this run's host answers %s\n",
+		      host.name);
+	late_ns = host.late_ms * 1000000ull;
+	vgm_ctx_open(&c);
+	igt_require_f(c.have_query,
+		      "kernel without VIRTGPU_PARAM_MAP_CACHING (GETPARAM answers EINVAL): RESOURCE_INFO does not report map_caching\n");
+	igt_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+	igt_assert_eq(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+
+	/*
+	 * RESOURCE_MAP_BLOB goes out with the blob and the host holds its
+	 * answer for late_ms; meanwhile QEMU serves no timer and no 9p. The
+	 * query runs in a SCHED_FIFO child on this CPU, so that a kernel
+	 * that blocks in it (the wait is killable) cannot block the test:
+	 * the parent polls for its report with a deadline.
+	 */
+	vgm_hold_begin();
+	igt_gettime(&created);
+	vgm_blob_create(c.fd, size, &b);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct timespec t = {};
+
+		igt_gettime(&t);
+		rep.ret = __vgm_query(c.fd, b.handle, &ri);
+		rep.took_ns = igt_nsec_elapsed(&t);
+		rep.map_caching = ri.map_caching;
+		rep.map_info = ri.map_info;
+		_exit(write(fds[1], &rep, sizeof(rep)) == sizeof(rep) ? 0 : 1);
+	}
+	vgm_hold_parent();
+	igt_assert(pid > 0);
+	close(fds[1]);
+
+	for (;;) {
+		r = read(fds[0], &rep, sizeof(rep));
+		if (r == sizeof(rep)) {
+			got = true;
+			break;
+		}
+		if (igt_nsec_elapsed(&created) >= limit_ns)
+			break;
+		sched_yield();
+	}
+	waited_ns = igt_nsec_elapsed(&created);
+	if (!got)
+		kill(pid, SIGKILL);
+	ret = vgm_reap(pid, late_ns + 30000000000ull, &status, &reap_ns);
+	vgm_hold_end();
+	close(fds[0]);
+
+	igt_assert_f(ret == 0, "the child that called RESOURCE_INFO was not reaped %" PRIu64 " ms after it was %s: stuck in the kernel\n",
+		     reap_ns / 1000000, got ? "done" : "killed");
+	igt_assert_f(got,
+		     "RESOURCE_INFO has not returned %" PRIu64 " ms after the blob was created, while the host holds its RESOURCE_MAP_BLOB answer for %u ms: the query waits for the host (the child was killed %s)\n",
+		     waited_ns / 1000000, host.late_ms,
+		     WIFSIGNALED(status) ? "and died" : "but exited otherwise");
+	igt_info("RESOURCE_INFO right after creation: %s, map_info 0x%x, in %" PRIu64 " us (the host answers %u ms after creation)\n",
+		 rep.ret ? strerror(-rep.ret) : vgm_caching_name(rep.map_caching), rep.map_info,
+		 rep.took_ns / 1000, host.late_ms);
+	igt_assert_f(rep.ret == 0, "RESOURCE_INFO right after creating the blob failed: %s\n", strerror(-rep.ret));
+	igt_assert_f(rep.took_ns < limit_ns,
+		     "RESOURCE_INFO took %" PRIu64 " ms: it waits for the host's answer\n", rep.took_ns / 1000000);
+	igt_assert_f(rep.map_caching == VIRTGPU_MAP_CACHING_PENDING,
+		     "RESOURCE_INFO %" PRIu64 " ms after creating the blob, before the host's answer (due %u ms after creation), reports %s, expected PENDING\n",
+		     waited_ns / 1000000, host.late_ms, vgm_caching_name(rep.map_caching));
+	igt_assert_f(rep.map_info == 0, "a PENDING blob reports map_info 0x%x, expected 0 (no answer yet)\n",
+		     rep.map_info);
+
+	/* mmap waits for the answer; then the query reports what it applied */
+	p = vgm_map_expected(&c, &b, VGM_VIA_DRM, 0, size, &e, &refusal);
+	ret = __vgm_query(c.fd, b.handle, &ri);
+	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	igt_info("after mmap (%s, %" PRIu64 " ms after creation): RESOURCE_INFO %s, map_info 0x%x (%s)\n",
+		 p ? "mapped" : strerror(refusal), igt_nsec_elapsed(&created) / 1000000,
+		 vgm_caching_name(ri.map_caching), ri.map_info, e.what);
+	igt_assert_f(ri.map_caching == (p ? e.caching : VIRTGPU_MAP_CACHING_REFUSED),
+		     "after mmap RESOURCE_INFO reports %s, expected %s (%s)\n",
+		     vgm_caching_name(ri.map_caching),
+		     vgm_caching_name(p ? e.caching : VIRTGPU_MAP_CACHING_REFUSED), e.what);
+	if (p) {
+		vgm_write_stamps(p, size, 0x9e);
+		vgm_assert_stamps(p, size, 0x9e, "mapping after the pending query");
+		vgm_unmap(p, size);
+	}
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
 }
@@ -482,6 +667,10 @@ int igt_main()
 	igt_describe("VIRTGPU_PARAM_MAP_CACHING and the RESOURCE_INFO extension.");
 	igt_subtest("query-uapi")
 		test_query_uapi();
+
+	igt_describe("RESOURCE_INFO does not wait for the host's answer: PENDING until it came.");
+	igt_subtest("query-pending")
+		test_query_pending();
 
 	igt_describe("Guest-memory blobs map write-back (control group).");
 	igt_subtest("guest-blob-wb")

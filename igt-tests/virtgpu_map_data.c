@@ -33,6 +33,16 @@
  *		directions, with the same PTE cache mode, and keeps working
  *		after the dma-buf file and the GEM handle are closed.
  *
+ * SUBTEST: dmabuf-readonly
+ * Description: The blob exported as a read-only dma-buf (without
+ *		DRM_RDWR: its file is opened O_RDONLY) maps read-only and
+ *		shared: the mapping shows what the DRM mapping wrote, before
+ *		and after, with read-only entries of the same cache mode, and a
+ *		store to it raises SIGSEGV. A writable shared mapping of that
+ *		file and mprotect(PROT_WRITE) of the read-only one fail with
+ *		EACCES (the core refuses; a read-only shared mapping is no
+ *		copy-on-write mapping, so the driver must not refuse it).
+ *
  * SUBTEST: guest-blob
  * Description: Control group: a guest-memory blob reads back through a
  *		second mapping and after munmap/mmap, mapped write-back.
@@ -49,7 +59,9 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +162,77 @@ static void test_dmabuf(void)
 	vgm_write_stamps(d, SIZE, 6);
 	vgm_assert_stamps(d, SIZE, 6, "dma-buf mapping after closing the dma-buf file and the GEM handle");
 	vgm_unmap(d, SIZE);
+	vgm_ctx_close(&c);
+}
+
+static void test_dmabuf_readonly(void)
+{
+	struct vgm_ptdump pt;
+	struct vgm_span sp;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	int dmabuf, ret, fl, err, drm_cache, sig;
+	uint8_t *p, *r, *w;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 10);
+
+	/* the first export of the object: a later one would share its file and mode */
+	ret = __vgm_prime_export_flags(c.fd, b.handle, DRM_CLOEXEC, &dmabuf);
+	igt_assert_f(ret == 0, "PRIME_HANDLE_TO_FD(DRM_CLOEXEC) failed: %s\n", strerror(-ret));
+	fl = fcntl(dmabuf, F_GETFL);
+	igt_assert_f(fl >= 0 && (fl & O_ACCMODE) == O_RDONLY,
+		     "the dma-buf exported without DRM_RDWR has file flags 0x%x, expected O_RDONLY\n", fl);
+
+	r = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, dmabuf, 0);
+	err = errno;
+	igt_assert_f(r != MAP_FAILED,
+		     "mmap(PROT_READ, MAP_SHARED) of the read-only dma-buf failed: %s, expected a mapping (it is shared, not copy-on-write: do_mmap() only cleared VM_SHARED and VM_MAYWRITE because the file is read-only)\n",
+		     strerror(err));
+	vgm_track(r, SIZE);
+	vgm_assert_stamps(r, SIZE, 10, "written through the DRM mapping, read through the read-only dma-buf mapping");
+	vgm_write_stamps(p, SIZE, 11);
+	vgm_assert_stamps(r, SIZE, 11, "written through the DRM mapping later, read through the read-only dma-buf mapping");
+
+	drm_cache = vgm_assert_ptes(p, SIZE, "DRM mapping");
+	igt_assert_eq(vgm_ptdump_read(&pt), 0);
+	vgm_ptdump_span(&pt, (uintptr_t)r, SIZE, &sp);
+	vgm_ptdump_free(&pt);
+	igt_assert_f(sp.missing == 0,
+		     "%" PRIu64 " KiB of the read-only mapping are not in the page tables after every page was read\n",
+		     sp.missing / 1024);
+	igt_assert_f(sp.cache == drm_cache,
+		     "the read-only dma-buf mapping is %s but the DRM mapping of the same blob is %s: alias\n",
+		     vgm_cache_name(sp.cache), vgm_cache_name(drm_cache));
+	igt_assert_f(!sp.writable, "the read-only dma-buf mapping has writable entries\n");
+
+	vgm_sigbus_install();
+	sig = vgm_probe_write(r, 1);
+	vgm_sigbus_restore();
+	igt_assert_f(sig == SIGSEGV, "a store to the read-only dma-buf mapping: %s, expected SIGSEGV\n",
+		     sig ? strsignal(sig) : "it wrote");
+	vgm_assert_stamps(p, SIZE, 11, "after a store to the read-only mapping");
+
+	ret = mprotect(r, SIZE, PROT_READ | PROT_WRITE);
+	err = errno;
+	igt_assert_f(ret == -1 && err == EACCES,
+		     "mprotect(PROT_READ | PROT_WRITE) of a mapping of the read-only dma-buf: %s, expected EACCES\n",
+		     ret ? strerror(err) : "it became writable");
+	w = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	err = errno;
+	if (w != MAP_FAILED)
+		munmap(w, SIZE);
+	igt_assert_f(w == MAP_FAILED && err == EACCES,
+		     "mmap(PROT_READ | PROT_WRITE, MAP_SHARED) of the read-only dma-buf: %s, expected EACCES\n",
+		     w != MAP_FAILED ? "it mapped" : strerror(err));
+
+	close(dmabuf);
+	vgm_unmap(r, SIZE);
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
 }
 
@@ -285,6 +368,10 @@ int igt_main()
 	igt_describe("The dma-buf mapping shows the same bytes with the same attribute.");
 	igt_subtest("dmabuf")
 		test_dmabuf();
+
+	igt_describe("A dma-buf exported read-only maps read-only.");
+	igt_subtest("dmabuf-readonly")
+		test_dmabuf_readonly();
 
 	igt_describe("Guest-memory blobs keep working (control group).");
 	igt_subtest("guest-blob")

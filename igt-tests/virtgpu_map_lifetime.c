@@ -93,6 +93,32 @@
  *		still completes a transfer; dmesg stays clean (a kill is no
  *		error). The stock driver waits uninterruptibly there, so its
  *		waiter dies only after the answer and the subtest fails on it.
+ *
+ * SUBTEST: killed-waiter-syscall
+ * Description: On a run whose host answers RESOURCE_MAP_BLOB late
+ *		(VGM_HOST_MAPINFO=slow:MS), a mapped and touched blob is
+ *		remapped through the debugfs hook, and a child faults on it
+ *		from kernel mode, in write(pipe, mapping, 4096): the fault
+ *		waits for the new answer. Killed with SIGKILL some 300 ms
+ *		later, the child is reaped within MS/2 of the kill, before the
+ *		host answers (a fault that waits releases mmap_lock, waits
+ *		killably and is retried: a kernel-mode access of a killed task
+ *		then fails instead of faulting again and again until the
+ *		answer). Afterwards the mapping faults in again and keeps
+ *		data, and the device still completes a transfer.
+ *
+ * SUBTEST: killed-waiter-fault
+ * Description: The same with a child that faults on the remapped blob
+ *		from user mode (a load from the mapping).
+ *
+ * SUBTEST: proc-mem-readonly
+ * Description: A read-only (PROT_READ, MAP_SHARED) mapping of the DRM file
+ *		cannot be written through /proc/self/mem (the .access path
+ *		that ptrace uses too): pwrite fails with EIO and the blob keeps
+ *		its bytes. Reads through /proc/self/mem return the blob's bytes
+ *		(on a kernel without VIRTGPU_PARAM_MAP_CACHING, which has no
+ *		.access for these mappings, EIO is accepted) and stop at the
+ *		end of the mapping, also where the blob goes on beyond it.
  */
 
 #define _GNU_SOURCE
@@ -132,10 +158,8 @@ static void test_close_handle(void)
 
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, SIZE, &b);
-	have_phys = b.phys_known;
-	if (have_phys)
-		phys = vgm_blob_phys(&b, 0);
 	p = vgm_map_or_skip(&c, &b, &e);
+	have_phys = vgm_blob_try_phys(&b, &phys);
 
 	vgm_gem_close(c.fd, b.handle);
 	/* first faults after the handle is gone */
@@ -289,6 +313,82 @@ static void test_ptrace(void)
 		     "PTRACE_POKEDATA into the child's mapping did not reach the blob\n");
 	igt_assert_f(p[5 * VGM_PAGE] == 0x5a && p[6 * VGM_PAGE - 1] == 0x5a,
 		     "a write through /proc/pid/mem did not reach the blob\n");
+	vgm_unmap(p, SIZE);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_proc_mem_readonly(void)
+{
+	const uint64_t half = SIZE / 2;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t buf[VGM_PAGE], *p, *ro, *spot;
+	uint64_t offset;
+	int64_t bad;
+	int memfd, err;
+	ssize_t r;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 29);
+
+	/* a read-only mapping of the first half, with nothing mapped after it */
+	igt_assert_eq(__vgm_map_offset(c.fd, b.handle, &offset), 0);
+	spot = mmap(NULL, half + VGM_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	igt_assert(spot != MAP_FAILED);
+	ro = mmap(spot, half, PROT_READ, MAP_SHARED | MAP_FIXED, c.fd, offset);
+	err = errno;
+	munmap(spot + half, VGM_PAGE);
+	if (ro == MAP_FAILED)
+		munmap(spot, half);
+	igt_assert_f(ro != MAP_FAILED, "a read-only (PROT_READ, MAP_SHARED) mapping of the blob failed: %s\n",
+		     strerror(err));
+	vgm_track(ro, half);
+	vgm_assert_stamps(ro, half, 29, "read-only mapping");
+
+	memfd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	igt_assert_fd(memfd);
+
+	/* a write goes through .access (GUP cannot pin PFNs): refused */
+	memset(buf, 0xa5, sizeof(buf));
+	r = pwrite(memfd, buf, sizeof(buf), (uintptr_t)(ro + VGM_PAGE));
+	err = errno;
+	bad = vgm_check_stamps(p, SIZE, 29);
+	igt_assert_f(r == -1 && err == EIO,
+		     "pwrite of /proc/self/mem at a PROT_READ mapping of the blob: %s, expected EIO (%s)\n",
+		     r < 0 ? strerror(err) : "it wrote",
+		     r >= 0 ? "the .access handler writes into mappings without PROT_WRITE" : "wrong errno");
+	igt_assert_f(bad < 0,
+		     "page %" PRId64 " of the blob changed after a refused write through /proc/self/mem into its read-only mapping\n",
+		     bad);
+
+	/* reads work, and stop at the end of the mapping */
+	r = pread(memfd, buf, sizeof(buf), (uintptr_t)(ro + VGM_PAGE));
+	err = errno;
+	if (!c.have_query && r == -1 && err == EIO) {
+		igt_info("/proc/self/mem cannot read the mapping (EIO): this kernel has no .access for it, as the stock driver; nothing more to check\n");
+	} else {
+		igt_assert_f(r == (ssize_t)sizeof(buf),
+			     "pread of /proc/self/mem at a PROT_READ mapping of the blob: %s, expected %zu bytes\n",
+			     r < 0 ? strerror(err) : "short read", sizeof(buf));
+		igt_assert_f(!memcmp(buf, p + VGM_PAGE, sizeof(buf)),
+			     "/proc/self/mem reads other bytes than the blob holds\n");
+
+		memset(buf, 0, sizeof(buf));
+		r = pread(memfd, buf, 128, (uintptr_t)(ro + half - 64));
+		err = errno;
+		igt_assert_f(r == 64,
+			     "a 128-byte read of /proc/self/mem from 64 bytes before the end of the mapping: %s, expected 64 bytes%s\n",
+			     r < 0 ? strerror(err) : r == 128 ? "128 bytes" : "a short read",
+			     r == 128 ? " (it read the blob past the end of the mapping: .access is not clamped to the VMA)" : "");
+		igt_assert_f(!memcmp(buf, p + half - 64, 64),
+			     "/proc/self/mem reads other bytes than the blob holds at the end of the mapping\n");
+	}
+	close(memfd);
+	vgm_unmap(ro, half);
 	vgm_unmap(p, SIZE);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
@@ -533,10 +633,12 @@ static void assert_sigbus(uint8_t *p, uint64_t len, const char *what)
 
 static void test_hook_unmap(void)
 {
+	struct vgm_hv_blob hv = {};
 	struct vgm_resource_info ri;
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
+	uint64_t phys;
 	uint8_t *p, *d, *q;
 	int ret, err, left;
 
@@ -549,6 +651,8 @@ static void test_hook_unmap(void)
 	vgm_track(d, b.size);
 	vgm_write_stamps(p, b.size, 22);
 	vgm_assert_stamps(d, b.size, 22, "dma-buf mapping before the host unmap");
+	/* where it was: an unmapped blob may leave the window */
+	phys = vgm_blob_phys(&b, 0);
 
 	ret = vgm_hook(c.fd, "unmap", b.handle);
 	igt_assert_f(ret == 0, "debugfs hook: unmap failed: %s\n", strerror(-ret));
@@ -562,6 +666,11 @@ static void test_hook_unmap(void)
 	igt_assert_f(ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED,
 		     "RESOURCE_INFO reports %s for a blob unmapped on the host, expected REFUSED\n",
 		     vgm_caching_name(ri.map_caching));
+	/* it may give its window space back; while it has some, it is revoked */
+	ret = __vgm_blob_listed(&b, &hv);
+	igt_assert_f(ret || !strcmp(hv.state, "revoked"),
+		     "debugfs %s says state=%s for a blob unmapped on the host, expected revoked\n",
+		     VGM_BLOBS_DEBUGFS, hv.state);
 
 	q = __vgm_mmap(&b, 0, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 	if (q)
@@ -569,7 +678,7 @@ static void test_hook_unmap(void)
 	igt_assert_f(!q && err == ENODEV, "mmap of a blob unmapped on the host: %s, expected ENODEV\n",
 		     q ? "succeeded" : strerror(err));
 
-	left = vgm_pat_count_settled(vgm_blob_phys(&b, 0), b.size, 5000);
+	left = vgm_pat_count_settled(phys, b.size, 5000);
 	igt_assert_f(left <= 0, "%d PAT reservations of the blob remain 5 s after the host unmapped it\n", left);
 
 	vgm_unmap(d, b.size);
@@ -652,10 +761,14 @@ static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, 
 	uint32_t v;
 	int ret, err, sig, cache, want;
 
+	/* mmap waits for the answer to the remap, RESOURCE_INFO does not */
+	q = __vgm_mmap(b, 0, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 	ret = __vgm_query(c->fd, b->handle, &ri);
 	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
+	igt_assert_f(ri.map_caching != VIRTGPU_MAP_CACHING_PENDING,
+		     "answer %d: RESOURCE_INFO reports PENDING after mmap (%s) waited for the host's answer\n",
+		     round, q ? "mapped" : strerror(err));
 	attr = vgm_attr_decode(ri.map_info);
-	q = __vgm_mmap(b, 0, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 	igt_info("answer %d: RESOURCE_INFO %s, map_info 0x%x (%s); new mmap: %s\n", round,
 		 vgm_caching_name(ri.map_caching), ri.map_info, vgm_attr_name(attr),
 		 q ? "mapped" : strerror(err));
@@ -664,7 +777,7 @@ static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, 
 		vgm_track(q, b->size);
 		want = attr == VGM_ATTR_CACHED ? VIRTGPU_MAP_CACHING_CACHED :
 		       attr == VGM_ATTR_UNCACHED ? VIRTGPU_MAP_CACHING_UNCACHED :
-		       attr == VGM_ATTR_WC ? VIRTGPU_MAP_CACHING_WC : VIRTGPU_MAP_CACHING_UNKNOWN;
+		       attr == VGM_ATTR_WC ? VIRTGPU_MAP_CACHING_WC : VIRTGPU_MAP_CACHING_DEFAULT;
 		igt_assert_f(attr != VGM_ATTR_UNDEFINED, "answer %d: undefined map_info 0x%x was mapped\n",
 			     round, ri.map_info);
 		igt_assert_f(ri.map_caching == (uint32_t)want,
@@ -779,8 +892,11 @@ static void task_state(pid_t pid, char *state, long *nr, char *wchan, size_t len
 	char *c = strrchr(stat, ')');
 
 	*state = c && c[1] == ' ' ? c[2] : '?';
-	/* "running" while runnable, the number while asleep in a call */
-	*nr = isdigit((unsigned char)call[0]) ? strtol(call, NULL, 10) : -1;
+	/*
+	 * "running" while runnable (-2 here), the number while asleep in a
+	 * call, -1 while asleep outside one (in a fault from user mode)
+	 */
+	*nr = isdigit((unsigned char)call[0]) || call[0] == '-' ? strtol(call, NULL, 10) : -2;
 	snprintf(wchan, len, "%s", chan);
 	free(stat);
 	free(call);
@@ -888,6 +1004,135 @@ static void test_killed_waiter(void)
 	vgm_ctx_close(&c);
 }
 
+/*
+ * A child faults on a blob that was remapped (the fault waits for the new
+ * answer, which the slow host holds for late_ms), from kernel mode
+ * (write() from the mapping into a pipe) or from user mode (a load), and is
+ * killed some 300 ms later: it must be reaped long before the answer.
+ */
+static void test_killed_waiter_remap(bool from_kernel)
+{
+	const uint64_t kill_ns = 300000000ull;
+	const char *access = from_kernel ? "write(pipe, mapping, 4096)" : "a load from the mapping";
+	struct timespec sent = {};
+	uint64_t late_ns, now_ns, seen_ns = 0, reap_ns = 0, gone_ns;
+	struct vgm_host host;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	char state = '?', wchan[64] = "";
+	bool seen = false, left = false;
+	uint32_t handle, res, v;
+	int fds[2], status = 0, ret, sig;
+	long nr = -2, want_nr = from_kernel ? SYS_write : -1;
+	pid_t pid;
+	uint8_t *p;
+
+	vgm_host_get(&host);
+	igt_require_f(host.late_ms >= 1000,
+		      "needs a host that answers RESOURCE_MAP_BLOB at least 1 s late (VGM_HOST_MAPINFO=slow:MS, the shim's slow mode); this run's host answers %s\n",
+		      host.name);
+	late_ns = host.late_ms * 1000000ull;
+	vgm_require_tsc_clock();
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+
+	/* mmap waits for the first answer; the touched pages are then zapped by the remap */
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 52);
+	igt_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+
+	/*
+	 * The remap sends RESOURCE_MAP_BLOB again: the host holds the answer
+	 * for late_ms after @sent. The child is SCHED_FIFO on this CPU, runs
+	 * into the fault at once and out of it once killed.
+	 */
+	vgm_hold_begin();
+	igt_gettime(&sent);
+	ret = vgm_hook(c.fd, "remap", b.handle);
+	if (ret) {
+		vgm_hold_end();
+		igt_assert_f(false, "debugfs hook: remap failed: %s\n", strerror(-ret));
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if (from_kernel)
+			_exit(write(fds[1], p, VGM_PAGE) == (ssize_t)VGM_PAGE ? 0 : 1);
+		_exit(*(volatile uint32_t *)p ? 0 : 2);
+	}
+	vgm_hold_parent();
+	igt_assert(pid > 0);
+
+	/* seen asleep in the fault, then still there when killed */
+	while ((now_ns = igt_nsec_elapsed(&sent)) < late_ns) {
+		if (!seen) {
+			task_state(pid, &state, &nr, wchan, sizeof(wchan));
+			seen = (state == 'D' || state == 'S') && nr == want_nr;
+			if (seen)
+				seen_ns = now_ns;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			left = true;
+			break;
+		}
+		if (seen && now_ns >= kill_ns)
+			break;
+		sched_yield();
+	}
+	if (left || !seen || now_ns >= late_ns) {
+		if (!left) {
+			kill(pid, SIGKILL);
+			vgm_reap(pid, late_ns + 30000000000ull, &status, &reap_ns);
+		}
+		vgm_hold_end();
+		igt_assert_f(!left,
+			     "the child's %s returned (status 0x%x) %" PRIu64 " ms after the remap, before it was killed: the fault did not wait for the host's answer (due %u ms after the remap)\n",
+			     access, status, now_ns / 1000000, host.late_ms);
+		igt_assert_f(false,
+			     "the child was not seen asleep in the fault of %s (state %c, system call %ld, wchan %s) before the host's answer was due %u ms after the remap\n",
+			     access, state, nr, wchan, host.late_ms);
+	}
+
+	igt_assert_eq(kill(pid, SIGKILL), 0);
+	ret = vgm_reap(pid, late_ns + 30000000000ull, &status, &reap_ns);
+	gone_ns = igt_nsec_elapsed(&sent);
+	vgm_hold_end();
+	close(fds[0]);
+	close(fds[1]);
+	igt_info("child seen asleep in the fault of %s (wchan %s) %" PRIu64 " us after the remap, killed %" PRIu64 " us after it, reaped %" PRIu64 " us after SIGKILL; the host answers %u ms after the remap\n",
+		 access, wchan, seen_ns / 1000, now_ns / 1000, reap_ns / 1000, host.late_ms);
+	igt_assert_f(ret == 0,
+		     "the child killed in the fault of %s is not reaped %" PRIu64 " s after SIGKILL, long after the host's answer: stuck\n",
+		     access, reap_ns / 1000000000);
+	igt_assert_f(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		     "the child was not killed by SIGKILL (status 0x%x)\n", status);
+	igt_assert_f(reap_ns < late_ns / 2 && gone_ns < late_ns,
+		     "the child, killed while the fault of %s waited for the host's answer to a remap (wchan %s), was reaped %" PRIu64 " ms after SIGKILL, %" PRIu64 " ms after the remap (the host answers %u ms after it): %s\n",
+		     access, wchan, reap_ns / 1000000, gone_ns / 1000000, host.late_ms,
+		     from_kernel ? "a killed task's kernel-mode access keeps faulting until the answer instead of failing (the fault must give up the wait and mmap_lock: VM_FAULT_RETRY)" :
+		     "the wait in the fault is not killable");
+
+	/* then the answer comes: the mapping faults in again, and the device works */
+	vgm_sigbus_install();
+	sig = vgm_probe_read(p, &v);
+	vgm_sigbus_restore();
+	igt_assert_f(!sig, "the mapping raises %s after the host answered the remap\n", strsignal(sig));
+	igt_info("after the remap the first page holds %s\n",
+		 v == vgm_stamp(52, 0) ? "the data from before" : "other data (the host did not keep it)");
+	vgm_write_stamps(p, SIZE, 53);
+	vgm_assert_stamps(p, SIZE, 53, "after the killed waiter");
+	vgm_assert_ptes(p, SIZE, "mapping after the killed waiter");
+	vgm_unmap(p, SIZE);
+	igt_assert_eq(__vgm_classic_buffer(c.fd, 4096, &handle, &res), 0);
+	igt_assert_eq(__vgm_transfer(c.fd, handle, 4096, true), 0);
+	igt_assert_f(__vgm_wait(c.fd, handle) == 0, "the device did not finish a transfer after the killed waiter\n");
+	vgm_gem_close(c.fd, handle);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
 int igt_main()
 {
 	igt_fixture()
@@ -908,6 +1153,10 @@ int igt_main()
 	igt_describe("ptrace and /proc/pid/mem reach the mapping.");
 	igt_subtest("ptrace")
 		test_ptrace();
+
+	igt_describe("/proc/pid/mem cannot write a read-only mapping and reads only the mapping.");
+	igt_subtest("proc-mem-readonly")
+		test_proc_mem_readonly();
 
 	igt_describe("mremap cannot grow the mapping; moves and shrinks keep the data.");
 	igt_subtest("mremap")
@@ -944,4 +1193,12 @@ int igt_main()
 	igt_describe("A task waiting for the host's map answer can be killed.");
 	igt_subtest("killed-waiter")
 		test_killed_waiter();
+
+	igt_describe("A task whose system call faults on a remapped blob can be killed.");
+	igt_subtest("killed-waiter-syscall")
+		test_killed_waiter_remap(true);
+
+	igt_describe("A task faulting on a remapped blob can be killed.");
+	igt_subtest("killed-waiter-fault")
+		test_killed_waiter_remap(false);
 }

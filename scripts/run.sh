@@ -37,8 +37,10 @@ for w in $WINDOWS; do
 			# a host whose answer changes at every MAP_BLOB only makes sense
 			# for the subtest that remaps and checks each answer in turn
 			case $m in seq:*) filter=hook-remap-answers ;; esac
-			# a host that answers MAP_BLOB late is there for the killed waiter
-			case $m in slow:*) filter=killed-waiter ;; esac
+			# a host that answers MAP_BLOB late is there for the killed waiters
+			# and the pending query (igt_runner -t takes a regex, matched
+			# anywhere in igt@binary@subtest)
+			case $m in slow:*) filter='killed-waiter|query-pending' ;; esac
 			{
 				echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
 				cat "$TOP/scripts/guest-job.sh"
