@@ -3,6 +3,10 @@
 #   check.sh patches   make patches + checkpatch.pl --strict on the series
 #   check.sh build     our module rebuilt from clean with W=1 and sparse (C=2):
 #                      any warning or sparse report fails
+#   check.sh cross     our driver directory compiled with W=1 for arm64, riscv64
+#                      and i386 (allnoconfig + configs/cross.config): any
+#                      warning or error fails; logs in results/cross-<arch>.txt
+#                      (VGM_CROSS_ARCHES="arm64 riscv64 i386" narrows the list)
 STEP=check
 . "$(dirname "$0")/common.sh"
 what=${1:-all}
@@ -41,9 +45,124 @@ check_build() {
 	info "W=1 + sparse: clean"
 }
 
+# The kernel's ARCH, CROSS_COMPILE and config lines of each cross target
+# (on top of configs/cross.config). i386 uses the host gcc (-m32).
+cross_arch_setup() {
+	case $1 in
+	arm64)
+		karch=arm64 cross=aarch64-linux-gnu-
+		printf '%s\n' CONFIG_64BIT=y CONFIG_PCI_HOST_GENERIC=y
+		;;
+	riscv64)
+		karch=riscv cross=riscv64-linux-gnu-
+		printf '%s\n' CONFIG_MMU=y CONFIG_ARCH_RV64I=y CONFIG_64BIT=y CONFIG_PCI_HOST_GENERIC=y
+		;;
+	i386)
+		karch=i386 cross=''
+		# 32-bit (ARCH=i386 turns 64BIT off); PAT decides x86 cache modes
+		printf '%s\n' CONFIG_X86_32=y CONFIG_MTRR=y CONFIG_X86_PAT=y
+		;;
+	*) die "unknown cross arch '$1'" ;;
+	esac
+}
+
+# cross_config_ok <builddir>: every CONFIG_ line of vgm.fragment is in .config
+# (the last one of an option wins; "# vgm-if CONFIG_X=y" before a line makes
+# it required only where CONFIG_X=y). Prints what differs.
+cross_config_ok() {
+	local b=$1 bad=0 line cond opt
+	while IFS=$'\t' read -r line cond; do
+		opt=${line%%=*}
+		grep -qxF "$line" "$b/.config" && continue
+		if [ -n "$cond" ] && ! grep -qxF "$cond" "$b/.config"; then
+			continue
+		fi
+		info "config: asked $line, got: $(grep -E "^(# )?${opt}[= ]" "$b/.config" || echo unset)"
+		bad=1
+	done < <(awk '/^# vgm-if CONFIG_/ { cond = $3; next }
+		/^CONFIG_/ { split($0, kv, "="); last[kv[1]] = $0 "\t" cond; if (!(kv[1] in seen)) order[n++] = kv[1]; seen[kv[1]] = 1 }
+		!/^# vgm-if / { cond = "" }
+		END { for (i = 0; i < n; i++) print last[order[i]] }' "$b/vgm.fragment")
+	return $bad
+}
+
+# cross_build <arch> <srctree>: configure (keyed by the fragment's hash, as
+# kernel-build.sh does), make prepare, then compile drivers/gpu/drm/virtio/
+# from scratch with W=1 (objects only, no vmlinux). Log: $RESULTS/cross-<arch>.txt.
+cross_build() {
+	local arch=$1 src=$2 karch cross b log frag key
+	b=$CACHE/cross/$arch
+	log=$RESULTS/cross-$arch.txt
+	mkdir -p "$b"
+	frag=$CACHE/cross/$arch.fragment
+	# (a group, not a subshell: cross_arch_setup also sets karch and cross)
+	{
+		cat "$TOP/configs/cross.config"
+		echo "# $arch"
+		cross_arch_setup "$arch"
+	} >"$frag"
+	local km=(nice -n 19 make -j"${JOBS:-2}" -C "$src" O="$b" ARCH="$karch"
+		CC="ccache ${cross}gcc" KBUILD_BUILD_TIMESTAMP=0 KBUILD_BUILD_USER=vgm KBUILD_BUILD_HOST=vgm)
+	[ -n "$cross" ] && km+=(CROSS_COMPILE="$cross")
+	: >"$log"
+	key=$(inputs_hash "$frag")
+	if [ ! -f "$b/.config" ] || [ "$(cat "$b/.vgm-config-key" 2>/dev/null)" != "$key" ]; then
+		echo "### allnoconfig + $frag" >>"$log"
+		cp "$frag" "$b/vgm.fragment"
+		"${km[@]}" -s KCONFIG_ALLCONFIG="$b/vgm.fragment" allnoconfig >>"$log" 2>&1 ||
+			{ info "$arch: allnoconfig failed"; return 1; }
+		cross_config_ok "$b" || { info "$arch: config fragment not applied as written"; return 1; }
+		echo "$key" >"$b/.vgm-config-key"
+	fi
+	# W=1 here too: with other flags the driver step would rebuild
+	# prepare's objects (asm-offsets, vdso) on every run
+	echo "### make W=1 prepare" >>"$log"
+	"${km[@]}" W=1 prepare >>"$log" 2>&1 || { info "$arch: make prepare failed (see $log)"; return 1; }
+	# Kconfig of the patched tree may have changed since configuring: check again
+	cross_config_ok "$b" || { info "$arch: config lost an option after prepare"; return 1; }
+	# every file compiled each time: ccache replays a cached file's warnings
+	rm -rf "$b/drivers/gpu/drm/virtio"
+	echo "### make W=1 drivers/gpu/drm/virtio/" >>"$log"
+	local rc=0
+	"${km[@]}" W=1 drivers/gpu/drm/virtio/ >"$b/driver.log" 2>&1 || rc=$?
+	cat "$b/driver.log" >>"$log"
+	echo "### exit status $rc" >>"$log"
+	if grep -E 'warning:|error:' "$log" >&2; then
+		info "$arch: warnings/errors above (see $log)"
+		return 1
+	fi
+	[ $rc -eq 0 ] || { info "$arch: the driver build failed (see $log)"; return 1; }
+	grep -qE '^  CC .*drivers/gpu/drm/virtio/virtgpu_hostmap\.o$' "$b/driver.log" ||
+		{ info "$arch: virtgpu_hostmap.c was not compiled (see $log)"; return 1; }
+	return 0
+}
+
+check_cross() {
+	local arches
+	read -ra arches <<<"${VGM_CROSS_ARCHES:-arm64 riscv64 i386}"
+	need_host_pkgs gcc make flex bison bc libelf-dev libssl-dev ccache \
+		gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
+	local src
+	src=$("$TOP/scripts/kernel-build.sh" patched-tree) ||
+		die "the patched tree could not be prepared (scripts/kernel-build.sh patched-tree)"
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+	export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=5G
+	local a s r failed=() lines=()
+	for a in "${arches[@]}"; do
+		step "cross-build of drivers/gpu/drm/virtio for $a (W=1)"
+		s=$(date +%s)
+		if cross_build "$a" "$src"; then r=PASS; else r=FAIL failed+=("$a"); fi
+		lines+=("$(printf 'cross %-8s %s %4d s  %s' "$a" "$r" $(($(date +%s) - s)) "$RESULTS/cross-$a.txt")")
+	done
+	printf '    %s\n' "${lines[@]}" >&2
+	[ ${#failed[@]} -eq 0 ] || die "driver cross-build failed for: ${failed[*]}"
+	info "cross-builds: clean (${arches[*]})"
+}
+
 case $what in
 patches) check_patches ;;
 build) check_build ;;
-all) check_patches && check_build ;;
-*) die "usage: check.sh [patches|build|all]" ;;
+cross) check_cross ;;
+all) check_patches && check_build && check_cross ;;
+*) die "usage: check.sh [patches|build|cross|all]" ;;
 esac

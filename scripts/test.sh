@@ -2,7 +2,8 @@
 # make test: every check, each counted; ends with "N passed, N failed".
 #   1. the IGT harness self-test
 #   2. kernel builds: pristine (baseline), ours as a module, ours built in
-#   3. checkpatch --strict on the generated series; W=1 + sparse
+#   3. checkpatch --strict on the generated series; W=1 + sparse; the driver
+#      cross-built with W=1 for arm64, riscv64 and i386 (check.sh cross)
 #   4. the run matrix (KUnit in the guest, our IGT suite, upstream
 #      drm_virtgpu, on the stock and our kernel), judged by report.py
 STEP=test
@@ -31,6 +32,7 @@ check "our virtio-gpu module builds against it" "$TOP/scripts/kernel-build.sh" o
 check "our driver built in links" "$TOP/scripts/kernel-build.sh" builtin
 check "patch series: format-patch + checkpatch --strict" "$TOP/scripts/check.sh" patches
 check "W=1 + sparse clean" "$TOP/scripts/check.sh" build
+check "driver cross-builds (arm64, riscv64, i386)" "$TOP/scripts/check.sh" cross
 check "run matrix: KUnit, IGT suite, drm_virtgpu (report verdict)" "$TOP/scripts/run.sh"
 echo
 printf '%s\n' "${names[@]}"
