@@ -60,6 +60,7 @@ need_host_pkgs() {
 overlay_files() {
 	local d
 	for d in drivers include; do
-		[ -d "$TOP/$d" ] && (cd "$TOP" && find "$d" -type f)
+		[ -d "$TOP/$d" ] || continue
+		(cd "$TOP" && find "$d" -type f)
 	done | sort
 }
