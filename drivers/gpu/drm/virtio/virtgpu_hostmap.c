@@ -27,11 +27,12 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pgtable.h>
-#include <linux/ratelimit.h>
+#include <linux/seq_file.h>
 
 #include <kunit/visibility.h>
 
 #include <drm/drm_debugfs.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
 #include <drm/drm_vma_manager.h>
@@ -39,19 +40,33 @@
 #include "virtgpu_drv.h"
 
 /*
- * One rate-limited line per refusal, below the warning level: bad input is
- * not a kernel bug. The "callbacks suppressed" report of the common rate
- * limiting is a warning, so it is only made on release, i.e. never.
+ * What a host answers is logged once at notice level, and at debug level
+ * after that: an unprivileged user can make the host answer as often as it
+ * likes by creating blobs.
  */
-static struct ratelimit_state hostmap_rs =
-	RATELIMIT_STATE_INIT_FLAGS(hostmap_rs, DEFAULT_RATELIMIT_INTERVAL,
-				   DEFAULT_RATELIMIT_BURST,
-				   RATELIMIT_MSG_ON_RELEASE);
+static __printf(3, 4) void __hostmap_notice(struct drm_device *drm,
+					     bool *once, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	if (!READ_ONCE(*once)) {
+		WRITE_ONCE(*once, true);
+		drm_notice(drm, "%pV", &vaf);
+	} else {
+		drm_dbg_driver(drm, "%pV", &vaf);
+	}
+	va_end(args);
+}
 
 #define hostmap_notice(drm, fmt, ...)					\
 	do {								\
-		if (__ratelimit(&hostmap_rs))				\
-			dev_notice((drm)->dev, "[drm] " fmt, ##__VA_ARGS__); \
+		static bool __once;					\
+									\
+		__hostmap_notice(drm, &__once, fmt, ##__VA_ARGS__);	\
 	} while (0)
 
 static bool strict_map_info;
@@ -159,14 +174,14 @@ u32 virtio_gpu_hostmap_caching(const struct virtio_gpu_hostmap *hm)
 		case VIRTIO_GPU_MAP_ATTR_WC:
 			return VIRTGPU_MAP_CACHING_WC;
 		default:
-			return VIRTGPU_MAP_CACHING_UNKNOWN;
+			return VIRTGPU_MAP_CACHING_DEFAULT;
 		}
 	case VIRTIO_GPU_HOSTMAP_REFUSED:
 	case VIRTIO_GPU_HOSTMAP_ERROR:
 	case VIRTIO_GPU_HOSTMAP_REVOKED:
 		return VIRTGPU_MAP_CACHING_REFUSED;
 	default:
-		return VIRTGPU_MAP_CACHING_UNKNOWN;
+		return VIRTGPU_MAP_CACHING_PENDING;
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_hostmap_caching);
@@ -188,19 +203,8 @@ static u32 vram_res(struct virtio_gpu_object_vram *vram)
 void virtio_gpu_hostmap_init(struct virtio_gpu_object_vram *vram)
 {
 	init_rwsem(&vram->hostmap.lock);
+	mutex_init(&vram->hostmap.revoke_lock);
 	vram->hostmap.state = VIRTIO_GPU_HOSTMAP_UNRESOLVED;
-}
-
-/**
- * virtio_gpu_hostmap_fini - release what the mapping state holds
- * @vram: the blob, with no user mapping left
- */
-void virtio_gpu_hostmap_fini(struct virtio_gpu_object_vram *vram)
-{
-	if (vram->hostmap.vaddr) {
-		iounmap(vram->hostmap.vaddr);
-		vram->hostmap.vaddr = NULL;
-	}
 }
 
 /**
@@ -246,16 +250,15 @@ static const char *x86_cache_name(unsigned long bits)
  * (ioremap_cache() accepts a downgrade to UC- silently). Read the type the
  * reservation got from the kernel mapping that holds it.
  */
-static int hostmap_check_platform(struct virtio_gpu_object_vram *vram,
-				  enum virtio_gpu_map_attr attr,
-				  void __iomem *vaddr)
+static int hostmap_check_pat(struct virtio_gpu_object_vram *vram,
+			     enum virtio_gpu_map_attr attr, void __iomem *vaddr)
 {
 	unsigned long want, got;
 	unsigned int level;
 	pgprot_t prot;
 	pte_t *pte;
 
-	if (!pat_enabled() || attr == VIRTIO_GPU_MAP_ATTR_NONE)
+	if (attr == VIRTIO_GPU_MAP_ATTR_NONE)
 		return 0;
 
 	want = pgprot_val(virtio_gpu_map_attr_pgprot(attr, PAGE_KERNEL)) &
@@ -270,29 +273,38 @@ static int hostmap_check_platform(struct virtio_gpu_object_vram *vram,
 	if (got == want)
 		return 0;
 
-	drm_notice_once(vram->base.base.base.dev,
-			"resource %u: host maps it %s, but PAT/MTRRs give the guest %s instead of %s: refusing to map\n",
-			vram_res(vram), attr_names[attr], x86_cache_name(got),
-			x86_cache_name(want));
+	hostmap_notice(vram->base.base.base.dev,
+		       "resource %u: host maps it %s, but PAT/MTRRs give the guest %s instead of %s: refusing to map\n",
+		       vram_res(vram), attr_names[attr], x86_cache_name(got),
+		       x86_cache_name(want));
 	return -EOPNOTSUPP;
 }
-#else
-static int hostmap_check_platform(struct virtio_gpu_object_vram *vram,
-				  enum virtio_gpu_map_attr attr,
-				  void __iomem *vaddr)
-{
-	return 0;
-}
-#endif
 
-/* Reserve the memory type of @attr for the blob, for as long as it is mapped. */
+/*
+ * With PAT, reserve the memory type of @attr for the blob, for as long as
+ * it is mapped: a kernel mapping with that type holds the reservation, and
+ * every user PTE of the range gets the type reserved. Without PAT (nopat)
+ * the PTE can only say WB or UC-: write-combining is refused. A WC MTRR
+ * per blob (arch_phys_wc_add()) would make it exact, but variable MTRRs
+ * are few, global, and an unprivileged user would hold them.
+ */
 static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 			   enum virtio_gpu_map_attr attr)
 {
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
 	resource_size_t phys = vram->vram_node.start;
 	size_t size = vram->vram_node.size;
 	void __iomem *vaddr;
 	int ret;
+
+	if (!pat_enabled()) {
+		if (attr != VIRTIO_GPU_MAP_ATTR_WC)
+			return 0;
+		hostmap_notice(vram->base.base.base.dev,
+			       "resource %u: host maps it wc, but PAT is disabled (nopat): the guest would map it UC-: refusing to map; boot without nopat\n",
+			       vram_res(vram));
+		return -EOPNOTSUPP;
+	}
 
 	switch (attr) {
 	case VIRTIO_GPU_MAP_ATTR_UNCACHED:
@@ -306,19 +318,71 @@ static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 		break;
 	}
 	if (!vaddr) {
-		drm_notice(vram->base.base.base.dev,
-			   "resource %u: cannot reserve memory type %s for [%pa+%zx]: refusing to map\n",
-			   vram_res(vram), attr_names[attr], &phys, size);
+		hostmap_notice(vram->base.base.base.dev,
+			       "resource %u: cannot reserve memory type %s for [%pa+%zx]: refusing to map\n",
+			       vram_res(vram), attr_names[attr], &phys, size);
 		return -EOPNOTSUPP;
 	}
 
-	ret = hostmap_check_platform(vram, attr, vaddr);
+	ret = hostmap_check_pat(vram, attr, vaddr);
 	if (ret) {
 		iounmap(vaddr);
 		return ret;
 	}
-	vram->hostmap.vaddr = vaddr;
+	hm->vaddr = vaddr;
 	return 0;
+}
+
+static void hostmap_release(struct virtio_gpu_hostmap *hm)
+{
+	if (hm->vaddr) {
+		iounmap(hm->vaddr);
+		hm->vaddr = NULL;
+	}
+}
+#else
+/*
+ * Elsewhere the PTE carries the attribute as it is: nothing to reserve,
+ * and no kernel mapping of the blob (32-bit kernels have little vmalloc
+ * space for it).
+ */
+static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
+			   enum virtio_gpu_map_attr attr)
+{
+	return 0;
+}
+
+static void hostmap_release(struct virtio_gpu_hostmap *hm)
+{
+}
+#endif
+
+/**
+ * virtio_gpu_hostmap_fini - release what the mapping state holds
+ * @vram: the blob, with no user mapping left
+ */
+void virtio_gpu_hostmap_fini(struct virtio_gpu_object_vram *vram)
+{
+	hostmap_release(&vram->hostmap);
+	mutex_destroy(&vram->hostmap.revoke_lock);
+}
+
+/* Has the host answered the last RESOURCE_MAP_BLOB? */
+static bool hostmap_answered(struct virtio_gpu_object_vram *vram)
+{
+	return READ_ONCE(vram->map_state) != STATE_INITIALIZING;
+}
+
+/* Is the blob mapped on the host (MAP_BLOB sent, no UNMAP_BLOB since)? */
+static bool hostmap_host_mapped(struct virtio_gpu_object_vram *vram)
+{
+	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
+	bool allocated;
+
+	spin_lock(&vgdev->host_visible_lock);
+	allocated = drm_mm_node_allocated(&vram->vram_node);
+	spin_unlock(&vgdev->host_visible_lock);
+	return allocated;
 }
 
 /* Apply the policy to the host's answer. Called with hostmap.lock held for write. */
@@ -340,21 +404,21 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 		return;
 
 	if (map_state != STATE_OK) {
-		hm->state = VIRTIO_GPU_HOSTMAP_ERROR;
 		hm->err = -EIO;
-		hm->map_info = 0; /* no answer: not the one before a remap */
+		WRITE_ONCE(hm->map_info, 0); /* no answer: not the one before a remap */
+		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_ERROR);
 		hostmap_notice(vgdev->ddev,
 			       "resource %u: host failed RESOURCE_MAP_BLOB (-EIO)\n",
 			       vram_res(vram));
 		return;
 	}
 
-	hm->map_info = map_info;
+	WRITE_ONCE(hm->map_info, map_info);
 	hm->attr = virtio_gpu_map_info_decode(map_info);
 	ret = virtio_gpu_map_attr_check(hm->attr, READ_ONCE(strict_map_info));
 	if (ret) {
-		hm->state = VIRTIO_GPU_HOSTMAP_REFUSED;
 		hm->err = ret;
+		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_REFUSED);
 		hostmap_notice(vgdev->ddev,
 			       "resource %u: host map_info 0x%x (%s) %s: refusing to map (%d)\n",
 			       vram_res(vram), map_info, attr_names[hm->attr],
@@ -365,30 +429,22 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 
 	ret = hostmap_reserve(vram, hm->attr);
 	if (ret) {
-		hm->state = VIRTIO_GPU_HOSTMAP_REFUSED;
 		hm->err = ret;
+		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_REFUSED);
 		return;
 	}
-	hm->state = VIRTIO_GPU_HOSTMAP_MAPPED;
 	hm->err = 0;
+	WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_MAPPED);
 }
 
-/*
- * Wait (killable) for the host's answer and apply the policy to it once.
- * Never called with hostmap.lock held.
- */
-static int hostmap_settle(struct virtio_gpu_object_vram *vram)
+/* Apply the policy to an answer that has arrived, once. Never waits for the host. */
+static int hostmap_resolve_answered(struct virtio_gpu_object_vram *vram)
 {
-	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
 	int ret;
 
-	ret = wait_event_killable(vgdev->resp_wq,
-				  READ_ONCE(vram->map_state) != STATE_INITIALIZING);
-	if (ret)
-		return ret;
-
-	if (READ_ONCE(hm->state) != VIRTIO_GPU_HOSTMAP_UNRESOLVED)
+	if (READ_ONCE(hm->state) != VIRTIO_GPU_HOSTMAP_UNRESOLVED ||
+	    !hostmap_answered(vram))
 		return 0;
 
 	ret = down_write_killable(&hm->lock);
@@ -400,19 +456,45 @@ static int hostmap_settle(struct virtio_gpu_object_vram *vram)
 	return 0;
 }
 
-/* Send MAP_BLOB if creation deferred it; false if the window is full. */
-static bool hostmap_request(struct virtio_gpu_object_vram *vram)
+/*
+ * Wait (killable) for the host's answer and apply the policy to it once.
+ * Never called with hostmap.lock held.
+ */
+static int hostmap_settle(struct virtio_gpu_object_vram *vram)
 {
 	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
-	bool allocated;
+	int ret;
 
+	ret = wait_event_killable(vgdev->resp_wq, hostmap_answered(vram));
+	if (ret)
+		return ret;
+	return hostmap_resolve_answered(vram);
+}
+
+/*
+ * Send MAP_BLOB if creation deferred it. Return: 0, -ENOSPC if the window
+ * is full, -ENODEV if the blob was unmapped on the host, -EINTR.
+ */
+static int hostmap_request(struct virtio_gpu_object_vram *vram)
+{
+	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	int ret = 0;
+
+	if (mutex_lock_killable(&hm->revoke_lock))
+		return -EINTR;
+	if (READ_ONCE(hm->state) == VIRTIO_GPU_HOSTMAP_REVOKED) {
+		ret = -ENODEV;
+		goto out;
+	}
 	virtio_gpu_vram_map_deferred(vram);
-	spin_lock(&vgdev->host_visible_lock);
-	allocated = drm_mm_node_allocated(&vram->vram_node);
-	spin_unlock(&vgdev->host_visible_lock);
-	if (allocated && READ_ONCE(vram->map_state) == STATE_INITIALIZING)
+	if (!hostmap_host_mapped(vram))
+		ret = -ENOSPC;
+	else if (!hostmap_answered(vram))
 		virtio_gpu_notify(vgdev);
-	return allocated;
+out:
+	mutex_unlock(&hm->revoke_lock);
+	return ret;
 }
 
 static struct virtio_gpu_object_vram *vma_to_vram(struct vm_area_struct *vma)
@@ -472,6 +554,33 @@ static vm_fault_t hostmap_insert(struct vm_fault *vmf, unsigned int order,
 	return VM_FAULT_FALLBACK;
 }
 
+/*
+ * The host has not answered MAP_BLOB yet (the blob was remapped since
+ * mmap). Never sleep for the host with the fault lock held: as TTM does,
+ * drop it, wait killably and have the core retry the fault; a fatal signal
+ * then ends the task, even when the fault comes from a kernel-mode access.
+ * A fault that may not be retried fails.
+ */
+static vm_fault_t hostmap_fault_wait(struct vm_fault *vmf,
+				     struct virtio_gpu_object_vram *vram)
+{
+	struct drm_gem_object *obj = &vram->base.base.base;
+
+	if (hostmap_answered(vram))
+		return hostmap_resolve_answered(vram) ? VM_FAULT_SIGBUS : 0;
+
+	if (!fault_flag_allow_retry_first(vmf->flags))
+		return VM_FAULT_SIGBUS;
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+
+	drm_gem_object_get(obj);
+	release_fault_lock(vmf);
+	hostmap_settle(vram); /* killed: the retried fault sees the signal */
+	drm_gem_object_put(obj);
+	return VM_FAULT_RETRY;
+}
+
 static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 						unsigned int order)
 {
@@ -484,23 +593,32 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 	unsigned long pgoff, pfn;
 	vm_fault_t ret;
 	pgprot_t prot;
+	int idx;
 
 	if (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)
 		return VM_FAULT_FALLBACK;
 	pgoff = vma_blob_pgoff(vma, addr);
 	if (pgoff + nr > obj->size >> PAGE_SHIFT)
 		return order ? VM_FAULT_FALLBACK : VM_FAULT_SIGBUS;
-	pfn = (vram->vram_node.start >> PAGE_SHIFT) + pgoff;
-	if (!IS_ALIGNED(pfn, nr))
-		return VM_FAULT_FALLBACK;
 
-	if (READ_ONCE(hm->state) == VIRTIO_GPU_HOSTMAP_UNRESOLVED &&
-	    hostmap_settle(vram))
-		return VM_FAULT_NOPAGE; /* killed: the signal ends the task */
+	if (READ_ONCE(hm->state) == VIRTIO_GPU_HOSTMAP_UNRESOLVED) {
+		ret = hostmap_fault_wait(vmf, vram);
+		if (ret)
+			return ret;
+	}
 
+	/* no PFN of a device that is gone */
+	if (!drm_dev_enter(obj->dev, &idx))
+		return VM_FAULT_SIGBUS;
 	down_read(&hm->lock);
 	switch (hm->state) {
 	case VIRTIO_GPU_HOSTMAP_MAPPED:
+		/* the window node is stable while the state is MAPPED */
+		pfn = (vram->vram_node.start >> PAGE_SHIFT) + pgoff;
+		if (!IS_ALIGNED(pfn, nr)) {
+			ret = VM_FAULT_FALLBACK;
+			break;
+		}
 		prot = virtio_gpu_map_attr_pgprot(hm->attr,
 						  vm_get_page_prot(vma->vm_flags));
 		ret = hostmap_insert(vmf, order, pfn,
@@ -516,6 +634,7 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 		break;
 	}
 	up_read(&hm->lock);
+	drm_dev_exit(idx);
 	return ret;
 }
 
@@ -524,7 +643,55 @@ static vm_fault_t virtio_gpu_hostmap_fault(struct vm_fault *vmf)
 	return virtio_gpu_hostmap_huge_fault(vmf, 0);
 }
 
-/* ptrace and /proc/pid/mem: go through the kernel mapping of the blob */
+/*
+ * Copy to or from one page of the blob with the attribute of its user
+ * mappings: through the kernel mapping that holds the memory type where
+ * there is one (x86 with PAT), else through a temporary kernel mapping of
+ * the page with the same attribute.
+ */
+static int hostmap_copy(struct virtio_gpu_object_vram *vram,
+			unsigned long offset, void *buf, int len, bool write)
+{
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	resource_size_t page = vram->vram_node.start + (offset & PAGE_MASK);
+	void __iomem *p = hm->vaddr;
+	void *wb = NULL;
+
+	if (p) {
+		p += offset;
+	} else {
+		switch (hm->attr) {
+		case VIRTIO_GPU_MAP_ATTR_UNCACHED:
+			p = ioremap(page, PAGE_SIZE);
+			break;
+		case VIRTIO_GPU_MAP_ATTR_WC:
+			p = ioremap_wc(page, PAGE_SIZE);
+			break;
+		default:
+			wb = memremap(page, PAGE_SIZE, MEMREMAP_WB);
+			p = (void __force __iomem *)wb;
+			break;
+		}
+		if (!p)
+			return -EIO;
+		p += offset_in_page(offset);
+	}
+	if (write)
+		memcpy_toio(p, buf, len);
+	else
+		memcpy_fromio(buf, p, len);
+	if (wb)
+		memunmap(wb);
+	else if (!hm->vaddr)
+		iounmap(p - offset_in_page(offset));
+	return len;
+}
+
+/*
+ * ptrace and /proc/pid/mem. Like generic_access_phys(): within the VMA and
+ * one page at a time, and no write that the mapping does not allow (a
+ * PROT_READ mapping, or any mapping of a read-only dma-buf).
+ */
 static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
 				     unsigned long addr, void *buf, int len,
 				     int write)
@@ -535,22 +702,22 @@ static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
 	unsigned long offset;
 	int ret;
 
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EACCES;
+	if (addr < vma->vm_start || addr >= vma->vm_end || len <= 0)
+		return -EINVAL;
+	len = min3((unsigned long)len, vma->vm_end - addr,
+		   PAGE_SIZE - offset_in_page(addr));
 	offset = (vma_blob_pgoff(vma, addr) << PAGE_SHIFT) + offset_in_page(addr);
 	if (offset >= obj->size)
 		return -EIO;
-	len = min_t(size_t, len, obj->size - offset);
 
 	if (down_read_killable(&hm->lock))
 		return -EINTR;
-	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED) {
-		if (write)
-			memcpy_toio(hm->vaddr + offset, buf, len);
-		else
-			memcpy_fromio(buf, hm->vaddr + offset, len);
-		ret = len;
-	} else {
+	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED)
+		ret = hostmap_copy(vram, offset, buf, len, write);
+	else
 		ret = -EIO;
-	}
 	up_read(&hm->lock);
 	return ret;
 }
@@ -572,11 +739,11 @@ static const struct vm_operations_struct virtio_gpu_hostmap_vm_ops = {
  * the host's answer to RESOURCE_MAP_BLOB so that a refusal is an mmap error.
  * Used by mmap of the DRM file and of an exported dma-buf alike.
  *
- * Return: 0, or -EINVAL (not mappable, private mapping, out of bounds, or an
- * undefined host attribute), -ENODATA (no host attribute, strict mode),
- * -EOPNOTSUPP (the platform would map another attribute), -EIO (the host
- * failed RESOURCE_MAP_BLOB), -ENODEV (unmapped on the host), -ENOSPC (no
- * room in the host-visible window), -EINTR (killed while waiting).
+ * Return: 0, or -EINVAL (not mappable, copy-on-write mapping, out of bounds,
+ * or an undefined host attribute), -ENODATA (no host attribute, strict
+ * mode), -EOPNOTSUPP (the platform would map another attribute), -EIO (the
+ * host failed RESOURCE_MAP_BLOB), -ENODEV (unmapped on the host), -ENOSPC
+ * (no room in the host-visible window), -EINTR (killed while waiting).
  */
 int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 			    struct vm_area_struct *vma)
@@ -593,9 +760,14 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 			       bo->hw_res_handle);
 		return -EINVAL;
 	}
-	/* a private mapping would need COW of PFNs, which have no struct page */
-	if (!(vma->vm_flags & VM_SHARED)) {
-		hostmap_notice(obj->dev,
+	/*
+	 * A copy-on-write mapping would need COW of PFNs, which have no
+	 * struct page. A read-only shared mapping of a read-only file (a
+	 * dma-buf exported without DRM_RDWR) has VM_SHARED cleared by
+	 * do_mmap() but is no COW mapping: it is allowed, as with TTM.
+	 */
+	if (is_cow_mapping(vma->vm_flags)) {
+		drm_dbg_driver(obj->dev,
 			       "resource %u: private mapping of a host-visible blob refused (-EINVAL)\n",
 			       bo->hw_res_handle);
 		return -EINVAL;
@@ -605,11 +777,13 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 	    vma_pages(vma) > (obj->size >> PAGE_SHIFT) - first)
 		return -EINVAL;
 
-	if (!hostmap_request(vram)) {
-		hostmap_notice(obj->dev,
-			       "resource %u: no room in the host-visible window (-ENOSPC)\n",
-			       bo->hw_res_handle);
-		return -ENOSPC;
+	ret = hostmap_request(vram);
+	if (ret) {
+		if (ret == -ENOSPC)
+			drm_dbg_driver(obj->dev,
+				       "resource %u: no room in the host-visible window (-ENOSPC)\n",
+				       bo->hw_res_handle);
+		return ret;
 	}
 	ret = hostmap_settle(vram);
 	if (ret)
@@ -643,7 +817,9 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
  * @caching: returns a VIRTGPU_MAP_CACHING_* value
  * @map_info: returns the host's raw map_info (0 without an answer)
  *
- * Waits (killable) for a pending MAP_BLOB answer; does not send one.
+ * Never waits for the host: without an answer yet, the caching is
+ * %VIRTGPU_MAP_CACHING_PENDING (and a queued MAP_BLOB is sent on). A blob
+ * that cannot be mapped is %VIRTGPU_MAP_CACHING_UNKNOWN.
  *
  * Return: 0 or -EINTR.
  */
@@ -652,13 +828,18 @@ int virtio_gpu_hostmap_query(struct virtio_gpu_object_vram *vram,
 {
 	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
-	bool allocated;
 
-	spin_lock(&vgdev->host_visible_lock);
-	allocated = drm_mm_node_allocated(&vram->vram_node);
-	spin_unlock(&vgdev->host_visible_lock);
-	if (allocated && hostmap_settle(vram))
-		return -EINTR;
+	if (!(vram->base.blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE)) {
+		*caching = VIRTGPU_MAP_CACHING_UNKNOWN;
+		*map_info = 0;
+		return 0;
+	}
+	if (hostmap_host_mapped(vram)) {
+		if (!hostmap_answered(vram))
+			virtio_gpu_notify(vgdev);
+		else if (hostmap_resolve_answered(vram))
+			return -EINTR;
+	}
 
 	if (down_read_killable(&hm->lock))
 		return -EINTR;
@@ -682,18 +863,56 @@ static void hostmap_zap(struct drm_gem_object *obj)
 	mutex_unlock(&dev->object_name_lock);
 }
 
+/*
+ * Map a blob that was unmapped on the host again: a new window node and
+ * RESOURCE_MAP_BLOB, whose answer the next user waits for.
+ */
+static int hostmap_map_again(struct virtio_gpu_object_vram *vram)
+{
+	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
+	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	int ret = 0;
+
+	lockdep_assert_held(&hm->revoke_lock);
+	if (READ_ONCE(hm->state) != VIRTIO_GPU_HOSTMAP_REVOKED)
+		return -ENXIO; /* never mapped: not the hook's business */
+
+	spin_lock(&vgdev->host_visible_lock);
+	vram->map_state = STATE_INITIALIZING;
+	spin_unlock(&vgdev->host_visible_lock);
+	virtio_gpu_vram_map_deferred(vram);
+	down_write(&hm->lock);
+	if (hostmap_host_mapped(vram)) {
+		hm->err = 0;
+		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_UNRESOLVED);
+	} else {
+		ret = -ENOSPC;
+	}
+	up_write(&hm->lock);
+	virtio_gpu_notify(vgdev);
+	return ret;
+}
+
 /**
  * virtio_gpu_hostmap_revoke - unmap a blob on the host, and maybe map it again
  * @vram: the blob
  * @remap: send RESOURCE_MAP_BLOB again; the new answer decides what later
  *	faults map, and its attribute may differ from the old one
  *
- * Every user PTE is zapped before the host is told to unmap, under the write
- * lock that faults take for read: no guest PTE points to host pages the host
- * has released, and the next fault sees the new state (SIGBUS, or the new
- * attribute after @remap).
+ * Every user PTE is zapped and the state changed under the write lock that
+ * faults take for read, before the host is told to unmap: no guest PTE
+ * points to host pages the host has released, and the next fault sees the
+ * new state (SIGBUS, or the new attribute after @remap). The commands are
+ * queued after the write lock is dropped (queueing may wait for ring
+ * space); revokes and deferred map requests of a blob are serialised.
+ * Whether the blob is mapped on the host is told by its window node alone:
+ * an unmapped blob gives its window space back, so freeing it sends no
+ * second UNMAP_BLOB.
  *
- * Return: 0, -ENXIO if the blob was never mapped, -ENOMEM, or -EINTR.
+ * A blob unmapped before is mapped again by @remap.
+ *
+ * Return: 0, -ENXIO if the blob was never mapped on the host, -ENOSPC if
+ * an unmapped blob finds no room in the window again, -ENOMEM, or -EINTR.
  */
 int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
 {
@@ -701,78 +920,79 @@ int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
 	struct drm_gem_object *obj = &vram->base.base.base;
 	struct virtio_gpu_object_array *objs = NULL;
-	bool allocated;
 	int ret;
 
-	spin_lock(&vgdev->host_visible_lock);
-	allocated = drm_mm_node_allocated(&vram->vram_node);
-	spin_unlock(&vgdev->host_visible_lock);
-	if (!allocated)
-		return -ENXIO;
-	/* let a pending answer arrive first: it must not land after the remap */
-	ret = hostmap_settle(vram);
-	if (ret)
+	if (mutex_lock_killable(&hm->revoke_lock))
 		return -EINTR;
+	if (!hostmap_host_mapped(vram)) {
+		ret = remap ? hostmap_map_again(vram) : -ENXIO;
+		goto out_unlock;
+	}
+	/* let a pending answer arrive first: it must not land after the remap */
+	virtio_gpu_notify(vgdev);
+	ret = -EINTR;
+	if (hostmap_settle(vram))
+		goto out_unlock;
 	if (remap) {
+		ret = -ENOMEM;
 		objs = virtio_gpu_array_alloc(1);
 		if (!objs)
-			return -ENOMEM;
+			goto out_unlock;
 		virtio_gpu_array_add_obj(objs, obj);
 	}
 
 	ret = down_write_killable(&hm->lock);
-	if (ret) {
-		if (objs)
-			virtio_gpu_array_put_free(objs);
-		return ret;
-	}
+	if (ret)
+		goto out_free;
 	hostmap_zap(obj);
-	virtio_gpu_hostmap_fini(vram);
-	hm->state = VIRTIO_GPU_HOSTMAP_REVOKED;
-	hm->err = -ENODEV;
-	virtio_gpu_cmd_unmap(vgdev, &vram->base);
+	hostmap_release(hm);
 	if (remap) {
 		spin_lock(&vgdev->host_visible_lock);
 		vram->map_state = STATE_INITIALIZING;
 		spin_unlock(&vgdev->host_visible_lock);
+		hm->err = 0;
+		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_UNRESOLVED);
+	} else {
+		hm->err = -ENODEV;
+		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_REVOKED);
+	}
+	up_write(&hm->lock);
+
+	virtio_gpu_cmd_unmap(vgdev, &vram->base);
+	if (remap) {
 		ret = virtio_gpu_cmd_map(vgdev, objs,
 					 vram->vram_node.start -
 					 vgdev->host_visible_region.addr);
 		if (ret) {
-			virtio_gpu_array_put_free(objs);
+			/* no memory for the command: unmapped for good */
 			spin_lock(&vgdev->host_visible_lock);
 			vram->map_state = STATE_ERR;
 			spin_unlock(&vgdev->host_visible_lock);
+			down_write(&hm->lock);
+			hm->err = -ENODEV;
+			WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_REVOKED);
+			up_write(&hm->lock);
 		} else {
-			hm->state = VIRTIO_GPU_HOSTMAP_UNRESOLVED;
-			hm->err = 0;
+			objs = NULL;
 		}
 	}
+	if (!remap || ret) {
+		spin_lock(&vgdev->host_visible_lock);
+		drm_mm_remove_node(&vram->vram_node);
+		spin_unlock(&vgdev->host_visible_lock);
+	}
 	virtio_gpu_notify(vgdev);
-	up_write(&hm->lock);
+	/* a waiter of a remap that failed re-reads the state */
+	wake_up_all(&vgdev->resp_wq);
 	drm_dbg_driver(obj->dev, "resource %u: unmapped on the host%s\n",
-		       vram_res(vram), remap ? ", map requested again" : "");
+		       vram_res(vram), remap && !ret ? ", map requested again" : "");
+out_free:
+	if (objs)
+		virtio_gpu_array_put_free(objs);
+out_unlock:
+	mutex_unlock(&hm->revoke_lock);
 	return ret;
 }
-
-/**
- * virtio_gpu_hostmap_alignment - alignment of a blob in the host-visible window
- * @size: size of the blob
- *
- * Blobs of at least PMD_SIZE are PMD-aligned so that faults can map them
- * with PMD entries.
- *
- * Return: the alignment for drm_mm_insert_node_generic(), 0 for none.
- */
-u64 virtio_gpu_hostmap_alignment(u64 size)
-{
-#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
-	if (size >= PMD_SIZE)
-		return PMD_SIZE;
-#endif
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_hostmap_alignment);
 
 /**
  * virtio_gpu_get_unmapped_area - &file_operations.get_unmapped_area
@@ -816,7 +1036,7 @@ unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
 		struct virtio_gpu_object_vram *vram =
 			to_virtio_gpu_vram(gem_to_virtio_gpu_obj(obj));
 
-		if (len >= PMD_SIZE && hostmap_request(vram))
+		if (len >= PMD_SIZE && !hostmap_request(vram))
 			phys_pgoff = (vram->vram_node.start >> PAGE_SHIFT) +
 				     pgoff - drm_vma_node_start(node);
 	}
@@ -882,14 +1102,57 @@ static const struct file_operations hostmap_debugfs_fops = {
 	.llseek = noop_llseek,
 };
 
+static const char *const state_names[] = {
+	[VIRTIO_GPU_HOSTMAP_UNRESOLVED] = "unresolved",
+	[VIRTIO_GPU_HOSTMAP_MAPPED] = "mapped",
+	[VIRTIO_GPU_HOSTMAP_REFUSED] = "refused",
+	[VIRTIO_GPU_HOSTMAP_ERROR] = "error",
+	[VIRTIO_GPU_HOSTMAP_REVOKED] = "revoked",
+};
+
+/*
+ * One line per blob that has space in the host-visible window: where it
+ * is, by resource id, so that tests need not guess from the allocator.
+ */
+static int hostmap_blobs_show(struct seq_file *m, void *data)
+{
+	struct drm_device *dev = m->private;
+	struct virtio_gpu_device *vgdev = dev->dev_private;
+	struct virtio_gpu_object_vram *vram;
+	struct drm_mm_node *node;
+
+	if (!vgdev->has_host_visible)
+		return 0;
+	spin_lock(&vgdev->host_visible_lock);
+	drm_mm_for_each_node(node, &vgdev->host_visible_mm) {
+		vram = container_of(node, struct virtio_gpu_object_vram,
+				    vram_node);
+		seq_printf(m, "res=%u offset=0x%llx size=0x%llx state=%s map_info=0x%x\n",
+			   vram_res(vram),
+			   node->start - vgdev->host_visible_region.addr,
+			   node->size,
+			   state_names[READ_ONCE(vram->hostmap.state)],
+			   READ_ONCE(vram->hostmap.map_info));
+	}
+	spin_unlock(&vgdev->host_visible_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hostmap_blobs);
+
 /**
- * virtio_gpu_hostmap_debugfs_init - create the "hostmap" test hook
- * @minor: the DRM minor whose debugfs directory receives it
+ * virtio_gpu_hostmap_debugfs_init - create the debugfs files of host mappings
+ * @minor: the DRM minor whose debugfs directory receives them
+ *
+ * virtio-gpu-hostmap: the unmap/remap test hook (root, write only);
+ * virtio-gpu-host-visible-blobs: the window offset of each blob.
  */
 void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor)
 {
 	debugfs_create_file("virtio-gpu-hostmap", 0200, minor->debugfs_root,
 			    minor->dev, &hostmap_debugfs_fops);
+	debugfs_create_file("virtio-gpu-host-visible-blobs", 0400,
+			    minor->debugfs_root, minor->dev,
+			    &hostmap_blobs_fops);
 }
 #else
 void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor)

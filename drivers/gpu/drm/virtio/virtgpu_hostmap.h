@@ -6,6 +6,7 @@
 #define VIRTGPU_HOSTMAP_H
 
 #include <linux/mm_types.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
 
@@ -56,11 +57,15 @@ enum virtio_gpu_hostmap_state {
  * @attr: the host's attribute, valid from the host's answer on
  * @map_info: the host's raw map_info (CPU byte order), for reporting
  * @err: the errno mmap returns when @state is not MAPPED
- * @vaddr: kernel mapping of the blob with @attr; it holds the memory-type
- *	reservation that makes PAT give user PTEs the same attribute
+ * @revoke_lock: serialises unmapping and remapping on the host with each
+ *	other and with deferred map requests
+ * @vaddr: x86 with PAT: kernel mapping of the blob with @attr; it holds the
+ *	memory-type reservation that makes PAT give user PTEs the same
+ *	attribute
  */
 struct virtio_gpu_hostmap {
 	struct rw_semaphore lock;
+	struct mutex revoke_lock; /* see above: revoke, remap, deferred map */
 	enum virtio_gpu_hostmap_state state;
 	enum virtio_gpu_map_attr attr;
 	u32 map_info;
@@ -89,7 +94,6 @@ unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
 					   unsigned long len,
 					   unsigned long pgoff,
 					   unsigned long flags);
-u64 virtio_gpu_hostmap_alignment(u64 size);
 void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor);
 
 #endif
