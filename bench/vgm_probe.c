@@ -28,7 +28,7 @@ int main(void)
 	char query[64] = "n/a", pat[48] = "-", pte[48] = "-";
 	volatile uint32_t *p;
 	struct vgm_blob b;
-	uint64_t off, i;
+	uint64_t off, i, phys;
 	uint64_t val = 0;
 	int fd, err, n, k;
 
@@ -44,16 +44,18 @@ int main(void)
 		       strerror(err ? -err : errno));
 		return 0;
 	}
+	/* mmap first: it waits for the host's answer, the query does not */
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	err = p == MAP_FAILED ? errno : 0;
 	if (!__vgm_getparam(fd, VIRTGPU_PARAM_MAP_CACHING, &val) && val) {
 		ri.bo_handle = b.handle;
 		if (!__vgm_query(fd, b.handle, &ri))
 			snprintf(query, sizeof(query), "%s map_info=0x%x",
 				 vgm_caching_name(ri.map_caching), ri.map_info);
 	}
-	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
 	if (p == MAP_FAILED) {
 		printf("probe: host=%s | mmap %s | query %s\n", mode ? mode : "?",
-		       strerror(errno), query);
+		       strerror(err), query);
 		return 0;
 	}
 	for (i = 0; i < SIZE; i += 4096)
@@ -64,9 +66,8 @@ int main(void)
 			 s.pmd_bytes ? " pmd" : "", s.pte_bytes ? " pte" : "");
 		vgm_ptdump_free(&pt);
 	}
-	/* where the driver placed the blob (debugfs virtio-gpu-host-visible-mm) */
-	if (b.phys_known && !vgm_pat_list(&mt, &n)) {
-		uint64_t phys = b.phys;
+	/* where the driver placed the blob (debugfs, see vgm_blob_try_phys()) */
+	if (vgm_blob_try_phys(&b, &phys) && !vgm_pat_list(&mt, &n)) {
 
 		for (k = 0; k < n; k++)
 			if (mt[k].start <= phys && phys < mt[k].end)
