@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks of the kernel change:
-#   check.sh patches   make patches + checkpatch.pl --strict on the series
+#   check.sh patches   make patches + checkpatch.pl --strict on the series, and
+#                      every commit of the series builds on its own (W=1)
 #   check.sh build     our module rebuilt from clean with W=1 and sparse (C=2):
 #                      any warning or sparse report fails
 #   check.sh cross     our driver directory compiled with W=1 for arm64, riscv64
@@ -16,13 +17,48 @@ check_patches() {
 	step "checkpatch.pl --strict on $RESULTS/patches"
 	# FILE_PATH_CHANGES: new files are under drivers/gpu/drm/virtio/, which
 	# the VIRTIO GPU DRIVER entry of MAINTAINERS already covers.
+	# UNKNOWN_COMMIT_ID: the Fixes: tags name upstream commits, which the
+	# history-less Debian source tree in patch-git cannot resolve.
 	"$CACHE/patch-git/scripts/checkpatch.pl" --strict --no-tree --color=never \
-		--ignore FILE_PATH_CHANGES "$RESULTS"/patches/*.patch | tee "$RESULTS/checkpatch.txt" |
+		--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$RESULTS"/patches/*.patch | tee "$RESULTS/checkpatch.txt" |
 		grep -E '^total:|^(ERROR|WARNING|CHECK):' >&2
 	if grep -qE '^total: ([1-9]|0 errors, [1-9]|0 errors, 0 warnings, [1-9])' "$RESULTS/checkpatch.txt"; then
 		die "checkpatch found problems: $RESULTS/checkpatch.txt"
 	fi
 	info "checkpatch: clean ($(ls "$RESULTS"/patches/*.patch | wc -l) patches)"
+	check_bisect
+}
+
+# Every commit of the series builds on its own: the virtio-gpu directory of
+# each commit of $CACHE/patch-git compiled (W=1) as modules against the stock
+# build, with that commit's uapi header. Any warning or error fails.
+check_bisect() {
+	[ -f "$CACHE/out/stock/bzImage" ] || "$TOP/scripts/kernel-build.sh" stock
+	local G=$CACHE/patch-git inc=$CACHE/build/bisect-include c n=0 log
+	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1
+	step "each commit of the series builds (W=1, module against the stock kernel)"
+	for c in $(git -C "$G" rev-list --reverse v7.2-debian..vgm); do
+		n=$((n + 1))
+		log=$RESULTS/bisect-$n.txt
+		git -C "$G" checkout -q -f "$c"
+		git -C "$G" clean -qfdx drivers/gpu/drm/virtio
+		rm -rf "$inc" && mkdir -p "$inc/drm"
+		cp "$G/include/uapi/drm/virtgpu_drm.h" "$inc/drm/"
+		for f in "$G"/include/uapi/drm/drm*.h; do
+			[ -e "$G/include/drm/$(basename "$f")" ] || ln -s "$f" "$inc/drm/"
+		done
+		if ! make -s -j"$(nproc)" CC="ccache gcc" -C "$CACHE/build/stock" \
+			M="$G/drivers/gpu/drm/virtio" W=1 NOSTDINC_FLAGS="-nostdinc -I$inc" \
+			CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m modules >"$log" 2>&1 ||
+			grep -qE 'warning:|error:' "$log"; then
+			grep -E 'warning:|error:' "$log" | head -n 20 >&2
+			git -C "$G" checkout -q -f vgm
+			die "commit $n ($(git -C "$G" log -1 --format=%s "$c")) does not build cleanly: $log"
+		fi
+		info "commit $n builds: $(git -C "$G" log -1 --format=%s "$c")"
+	done
+	git -C "$G" checkout -q -f vgm
+	git -C "$G" clean -qfdx drivers/gpu/drm/virtio
 }
 
 check_build() {
