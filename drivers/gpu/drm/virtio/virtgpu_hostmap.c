@@ -220,10 +220,11 @@ void virtio_gpu_hostmap_answer(struct virtio_gpu_object_vram *vram,
 			       bool ok, __le32 map_info)
 {
 	if (ok) {
-		vram->map_info = le32_to_cpu(map_info);
-		vram->map_state = STATE_OK;
+		WRITE_ONCE(vram->hostmap.map_info, le32_to_cpu(map_info));
+		WRITE_ONCE(vram->hostmap.answer, STATE_OK);
 	} else {
-		vram->map_state = STATE_ERR;
+		WRITE_ONCE(vram->hostmap.map_info, 0);
+		WRITE_ONCE(vram->hostmap.answer, STATE_ERR);
 	}
 }
 
@@ -370,7 +371,7 @@ void virtio_gpu_hostmap_fini(struct virtio_gpu_object_vram *vram)
 /* Has the host answered the last RESOURCE_MAP_BLOB? */
 static bool hostmap_answered(struct virtio_gpu_object_vram *vram)
 {
-	return READ_ONCE(vram->map_state) != STATE_INITIALIZING;
+	return READ_ONCE(vram->hostmap.answer) != STATE_INITIALIZING;
 }
 
 /* Is the blob mapped on the host (MAP_BLOB sent, no UNMAP_BLOB since)? */
@@ -390,22 +391,21 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 {
 	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
-	u32 map_state, map_info;
+	u32 answer, map_info;
 	int ret;
 
 	lockdep_assert_held_write(&hm->lock);
 
 	spin_lock(&vgdev->host_visible_lock);
-	map_state = vram->map_state;
-	map_info = vram->map_info;
+	answer = hm->answer;
+	map_info = hm->map_info;
 	spin_unlock(&vgdev->host_visible_lock);
 
-	if (map_state == STATE_INITIALIZING)
+	if (answer == STATE_INITIALIZING)
 		return;
 
-	if (map_state != STATE_OK) {
+	if (answer != STATE_OK) {
 		hm->err = -EIO;
-		WRITE_ONCE(hm->map_info, 0); /* no answer: not the one before a remap */
 		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_ERROR);
 		hostmap_notice(vgdev->ddev,
 			       "resource %u: host failed RESOURCE_MAP_BLOB (-EIO)\n",
@@ -413,7 +413,6 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 		return;
 	}
 
-	WRITE_ONCE(hm->map_info, map_info);
 	hm->attr = virtio_gpu_map_info_decode(map_info);
 	ret = virtio_gpu_map_attr_check(hm->attr, READ_ONCE(strict_map_info));
 	if (ret) {
@@ -878,7 +877,8 @@ static int hostmap_map_again(struct virtio_gpu_object_vram *vram)
 		return -ENXIO; /* never mapped: not the hook's business */
 
 	spin_lock(&vgdev->host_visible_lock);
-	vram->map_state = STATE_INITIALIZING;
+	WRITE_ONCE(vram->hostmap.answer, STATE_INITIALIZING);
+	WRITE_ONCE(vram->hostmap.map_info, 0);
 	spin_unlock(&vgdev->host_visible_lock);
 	virtio_gpu_vram_map_deferred(vram);
 	down_write(&hm->lock);
@@ -948,7 +948,8 @@ int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
 	hostmap_release(hm);
 	if (remap) {
 		spin_lock(&vgdev->host_visible_lock);
-		vram->map_state = STATE_INITIALIZING;
+		WRITE_ONCE(vram->hostmap.answer, STATE_INITIALIZING);
+	WRITE_ONCE(vram->hostmap.map_info, 0);
 		spin_unlock(&vgdev->host_visible_lock);
 		hm->err = 0;
 		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_UNRESOLVED);
@@ -966,7 +967,7 @@ int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
 		if (ret) {
 			/* no memory for the command: unmapped for good */
 			spin_lock(&vgdev->host_visible_lock);
-			vram->map_state = STATE_ERR;
+			WRITE_ONCE(hm->answer, STATE_ERR);
 			spin_unlock(&vgdev->host_visible_lock);
 			down_write(&hm->lock);
 			hm->err = -ENODEV;

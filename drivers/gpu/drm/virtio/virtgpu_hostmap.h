@@ -55,7 +55,10 @@ enum virtio_gpu_hostmap_state {
  *	whoever changes the state holds it for write and zaps user PTEs first
  * @state: see &enum virtio_gpu_hostmap_state
  * @attr: the host's attribute, valid from the host's answer on
- * @map_info: the host's raw map_info (CPU byte order), for reporting
+ * @answer: the host's answer to the last RESOURCE_MAP_BLOB: STATE_INITIALIZING
+ *	(none yet), STATE_OK or STATE_ERR; written under host_visible_lock,
+ *	read locklessly by waiters
+ * @map_info: the map_info of that answer (CPU byte order), 0 without one
  * @err: the errno mmap returns when @state is not MAPPED
  * @revoke_lock: serialises unmapping and remapping on the host with each
  *	other and with deferred map requests
@@ -68,6 +71,7 @@ struct virtio_gpu_hostmap {
 	struct mutex revoke_lock; /* see above: revoke, remap, deferred map */
 	enum virtio_gpu_hostmap_state state;
 	enum virtio_gpu_map_attr attr;
+	u32 answer;
 	u32 map_info;
 	int err;
 	void __iomem *vaddr;
