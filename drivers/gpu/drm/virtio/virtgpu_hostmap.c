@@ -464,10 +464,27 @@ static int hostmap_settle(struct virtio_gpu_object_vram *vram)
 	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
 	int ret;
 
-	ret = wait_event_killable(vgdev->resp_wq, hostmap_answered(vram));
+	ret = wait_event_killable(vgdev->resp_wq,
+				  hostmap_answered(vram) ||
+				  drm_dev_is_unplugged(vgdev->ddev));
 	if (ret)
 		return ret;
+	if (!hostmap_answered(vram))
+		return -ENODEV; /* the device is gone: no answer will come */
 	return hostmap_resolve_answered(vram);
+}
+
+/**
+ * virtio_gpu_hostmap_unplug - the device is gone
+ * @vgdev: the device, after drm_dev_unplug()
+ *
+ * drm_dev_unplug() zapped the user mappings of the DRM file, and faults
+ * fail drm_dev_enter() from now on. Wake whoever waits for an answer that
+ * will not come.
+ */
+void virtio_gpu_hostmap_unplug(struct virtio_gpu_device *vgdev)
+{
+	wake_up_all(&vgdev->resp_wq);
 }
 
 /*
@@ -786,7 +803,7 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 	}
 	ret = hostmap_settle(vram);
 	if (ret)
-		return -EINTR;
+		return ret == -ENODEV ? ret : -EINTR;
 
 	down_read(&hm->lock);
 	ret = hm->state == VIRTIO_GPU_HOSTMAP_MAPPED ? 0 :

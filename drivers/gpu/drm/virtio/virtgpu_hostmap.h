@@ -98,6 +98,7 @@ unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
 					   unsigned long len,
 					   unsigned long pgoff,
 					   unsigned long flags);
+void virtio_gpu_hostmap_unplug(struct virtio_gpu_device *vgdev);
 void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor);
 
 #endif
