@@ -26,7 +26,9 @@ rm -f "$rundir"/{console.log,qemu.log,job.log,job.rc,dmesg.txt}
 cp "$OUTK/bzImage" "$rundir/bzImage"
 rm -rf "$rundir/modroot" && cp -a "$OUTK/modroot" "$rundir/modroot"
 cp "$job" "$rundir/job.sh"
-install -m 0755 "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/vgm-guest-init"
+# only when it changed: a guest booting beside this one may be reading it
+cmp -s "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/vgm-guest-init" ||
+	install -m 0755 "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/vgm-guest-init"
 mkdir -p "$ROOT/mnt/host" "$ROOT/mnt/guestroot"
 
 accel=tcg

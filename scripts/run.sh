@@ -26,45 +26,56 @@ for k in $KERNELS; do "$TOP/scripts/kernel-build.sh" "$k"; done
 
 step "running the matrix: kernels [$KERNELS] x modes [$MODES] x windows [$WINDOWS] -> $out"
 start=$(date +%s)
+# One guest (and the baseline's second boot): kernel $1, window $2, host mode $3.
+run_cell() {
+	local k=$1 w=$2 m=$3 d up filter t attempts a
+	d=$out/$k/$w/${m//:/_}
+	mkdir -p "$d/tests"
+	cp "$CACHE"/igt/bin/* "$d/tests/"
+	up=0 filter=
+	[ "$m" = passthrough ] && up=1
+	# a host whose answer changes at every MAP_BLOB only makes sense
+	# for the subtest that remaps and checks each answer in turn
+	case $m in seq:*) filter=hook-remap-answers ;; esac
+	# a host that answers MAP_BLOB late is there for the killed waiters
+	# and the pending query (igt_runner -t takes a regex, matched
+	# anywhere in igt@binary@subtest)
+	case $m in slow:*) filter='killed-waiter|query-pending' ;; esac
+	{
+		echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
+		cat "$TOP/scripts/guest-job.sh"
+	} >"$d/job.in"
+	# the guest's budget: boot, KUnit and probe, igt_runner's
+	# --overall-timeout, and the Mesa clients' budget
+	t=$((300 + ${VGM_IGT_TIMEOUT:-600} + up * ${VGM_MESA_BUDGET:-300}))
+	# The baseline kernel gets a second boot when its guest did not
+	# finish (its hang or a flaky host are not what this project
+	# gates on); the first attempt's logs stay in attempt1/ and
+	# the report names the step it stopped in. Our kernel gets none.
+	attempts=1
+	[ "${k#stock}" != "$k" ] && [ "${VGM_RETRY_STOCK:-1}" = 1 ] && attempts=2
+	for a in $(seq "$attempts"); do
+		if [ "$a" = 2 ]; then
+			mkdir -p "$d/attempt1"
+			mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d/attempt1/" 2>/dev/null || true
+			info "note: $k/$w/$m: the guest did not finish; booting it once more (logs of the first attempt in $d/attempt1)"
+		fi
+		VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in" && return 0
+	done
+	echo "boot failed" >"$d/boot.failed"
+}
+
+# VGM_PARALLEL guests at a time (default 2: the kernels of one cell side by
+# side, as the machine's 2 cores allow; 1 runs them one after another).
+PARALLEL=${VGM_PARALLEL:-2}
 for w in $WINDOWS; do
 	for m in $MODES; do
 		for k in $KERNELS; do
-			d=$out/$k/$w/${m//:/_}
-			mkdir -p "$d/tests"
-			cp "$CACHE"/igt/bin/* "$d/tests/"
-			up=0 filter=
-			[ "$m" = passthrough ] && up=1
-			# a host whose answer changes at every MAP_BLOB only makes sense
-			# for the subtest that remaps and checks each answer in turn
-			case $m in seq:*) filter=hook-remap-answers ;; esac
-			# a host that answers MAP_BLOB late is there for the killed waiters
-			# and the pending query (igt_runner -t takes a regex, matched
-			# anywhere in igt@binary@subtest)
-			case $m in slow:*) filter='killed-waiter|query-pending' ;; esac
-			{
-				echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
-				cat "$TOP/scripts/guest-job.sh"
-			} >"$d/job.in"
-			# the guest's budget: boot, KUnit and probe, igt_runner's
-			# --overall-timeout, and the Mesa clients' budget
-			t=$((300 + ${VGM_IGT_TIMEOUT:-600} + up * ${VGM_MESA_BUDGET:-300}))
-			# The baseline kernel gets a second boot when its guest did not
-			# finish (its hang or a flaky host are not what this project
-			# gates on); the first attempt's logs stay in attempt1/ and
-			# the report names the step it stopped in. Our kernel gets none.
-			attempts=1
-			[ "${k#stock}" != "$k" ] && [ "${VGM_RETRY_STOCK:-1}" = 1 ] && attempts=2
-			for a in $(seq "$attempts"); do
-				if [ "$a" = 2 ]; then
-					mkdir -p "$d/attempt1"
-					mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d/attempt1/" 2>/dev/null || true
-					info "note: $k/$w/$m: the guest did not finish; booting it once more (logs of the first attempt in $d/attempt1)"
-				fi
-				VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in" && continue 2
-			done
-			echo "boot failed" >"$d/boot.failed"
+			while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do wait -n || true; done
+			run_cell "$k" "$w" "$m" &
 		done
 	done
 done
+wait
 info "matrix took $(($(date +%s) - start)) s"
 python3 "$TOP/scripts/report.py" "$out"
