@@ -171,5 +171,11 @@ stock) build_stock ;;
 ours) build_ours ;;
 builtin) build_builtin ;;
 patched-tree) patched_tree ;;
-*) die "unknown variant '$variant' (stock|ours|builtin|patched-tree)" ;;
+*)
+	# a kernel built elsewhere and put (or linked) into $OUT/<name>, e.g.
+	# an earlier version of the driver for a comparison run
+	[ -f "$OUT/$variant/bzImage" ] && [ -d "$OUT/$variant/modroot" ] ||
+		die "unknown variant '$variant' (stock|ours|builtin|patched-tree, or a prebuilt $OUT/<name>)"
+	info "$variant: prebuilt in $OUT/$variant"
+	;;
 esac
