@@ -119,6 +119,18 @@
  *		(on a kernel without VIRTGPU_PARAM_MAP_CACHING, which has no
  *		.access for these mappings, EIO is accepted) and stop at the
  *		end of the mapping, also where the blob goes on beyond it.
+ *
+ * SUBTEST: device-remove
+ * Description: On a run whose host answers RESOURCE_MAP_BLOB late
+ *		(VGM_HOST_MAPINFO=slow:MS), the GPU is removed from the guest
+ *		(sysfs remove of its PCI device) while a mapped and touched
+ *		blob has PTEs and a child sleeps in mmap() of a new blob whose
+ *		answer the host still holds. The child's mmap() fails (ENODEV;
+ *		any error is accepted) within MS/2 of the removal, before the
+ *		host answers, and touching the mapped blob afterwards raises
+ *		SIGBUS (no PFN of a removed device is inserted). It skips on
+ *		every other run, and must stay the last subtest of the last
+ *		binary of the suite: the device stays removed.
  */
 
 #define _GNU_SOURCE
@@ -126,6 +138,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,7 +146,9 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1133,6 +1148,363 @@ static void test_killed_waiter_remap(bool from_kernel)
 	vgm_ctx_close(&c);
 }
 
+/* CLOCK_MONOTONIC_RAW (the guest's TSC) in ns: comparable across processes */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	igt_gettime(&ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * The sysfs directory of the PCI device the DRM device of @fd sits on:
+ * /sys/dev/char/M:N/device (= /sys/class/drm/renderD128/device) is the
+ * virtio device, .../0000:00:02.0/virtio1, under a virtio-pci PCI device.
+ */
+static bool pci_device_dir(int fd, char *out, size_t n)
+{
+	char link[64], dev[PATH_MAX], sub[PATH_MAX + 16], bus[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode))
+		return false;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	if (!realpath(link, dev))
+		return false;
+	while (!strncmp(dev, "/sys/devices/", 13)) {
+		snprintf(sub, sizeof(sub), "%s/subsystem", dev);
+		if (realpath(sub, bus) && !strcmp(bus, "/sys/bus/pci")) {
+			snprintf(out, n, "%s", dev);
+			return true;
+		}
+		slash = strrchr(dev, '/');
+		*slash = '\0';
+	}
+	return false;
+}
+
+/*
+ * A child that may outlive the test (asleep in the kernel for good): stdio
+ * on /dev/null, and no other file but @keep, so that it holds neither the
+ * runner's pipes nor its socket.
+ */
+static void child_detach(int devnull, int keep)
+{
+	int fd;
+
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	if ((keep > 3 && close_range(3, keep - 1, 0)) || close_range(keep + 1, ~0u, 0))
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != keep)
+				close(fd);
+}
+
+/* what the remover and the waiter tell the parent (shared memory) */
+struct removal {
+	int go;			/* 0 wait, 1 remove the device, 2 leave */
+	int remover_cpu;	/* -1 until the remover runs where it stays */
+	int removed;		/* the write to remove returned */
+	int remove_err;		/* its errno, 0 if it wrote */
+	uint64_t remove_start_ns, remove_end_ns;
+	int waiter_done;	/* mmap() returned */
+	int waiter_err;		/* its errno, 0 if it mapped */
+	uint64_t waiter_ns;
+};
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
+/*
+ * The remover: runs on another CPU than the parent and the waiter (the
+ * removal may stop its vCPU in QEMU until the host lets go of the main
+ * loop), spins until told, then writes 1 to the PCI device's remove file.
+ */
+static void __attribute__((noreturn))
+remover(struct removal *r, const cpu_set_t *cpus, int devnull, int fd, uint64_t give_up_ns)
+{
+	struct sched_param other = {};
+	uint64_t start;
+	ssize_t ret;
+	int go;
+
+	child_detach(devnull, fd);
+	sched_setscheduler(0, SCHED_OTHER, &other);
+	sched_setaffinity(0, sizeof(*cpus), cpus);
+	STORE(r->remover_cpu, sched_getcpu());
+	start = mono_ns();
+	while (!(go = LOAD(r->go)) && mono_ns() - start < give_up_ns)
+		sched_yield();
+	if (go != 1)
+		_exit(0);
+	STORE(r->remove_start_ns, mono_ns());
+	ret = write(fd, "1", 1);
+	STORE(r->remove_err, ret == 1 ? 0 : ret < 0 ? errno : EIO);
+	STORE(r->remove_end_ns, mono_ns());
+	STORE(r->removed, 1);
+	_exit(0);
+}
+
+static void test_device_remove(void)
+{
+	const uint64_t remove_after_ns = 300000000ull, sec = 1000000000ull;
+	char pci[PATH_MAX], path[PATH_MAX + 16], wchan[64] = "", state = '?';
+	char what1[PATH_MAX + 128], what2[512], what3[256];
+	uint64_t late_ns, offset, now = 0, sent = 0, seen_ns = 0, removal, ready, reap_ns = 0, wait_ns;
+	uint64_t gave_up = 0;
+	bool seen = false, waiter_left = false, waiter_reaped = false, remover_left = false;
+	bool ok1, ok2, ok3;
+	int devnull, rfd, status = 0, rstatus = 0, cpu, sig, sig2 = 0, err, ret;
+	struct vgm_host host;
+	struct vgm_ctx c;
+	struct vgm_blob b, b2;
+	struct vgm_expect e;
+	struct removal *r;
+	cpu_set_t all, one, others;
+	uint32_t v = 0, v2 = 0;
+	long nr = -2;
+	pid_t rpid, wpid;
+	uint8_t *p;
+
+	/* a normal run never removes the device: only the slow-host runs end with it */
+	vgm_host_get(&host);
+	igt_require_f(host.late_ms >= 1000,
+		      "removes the GPU from the guest, so it only runs where the host answers RESOURCE_MAP_BLOB at least 1 s late (VGM_HOST_MAPINFO=slow:MS, the shim's slow mode); this run's host answers %s\n",
+		      host.name);
+	late_ns = host.late_ms * 1000000ull;
+	vgm_require_tsc_clock();
+	vgm_ctx_open(&c);
+
+	/* (1) a mapped blob with every page touched: its PTEs are present */
+	vgm_blob_create(c.fd, SIZE, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, SIZE, 61);
+	vgm_assert_ptes(p, SIZE, "mapping before the removal");
+
+	igt_require_f(pci_device_dir(c.fd, pci, sizeof(pci)),
+		      "the PCI device of the virtio-gpu render node is not found in sysfs\n");
+	snprintf(path, sizeof(path), "%s/remove", pci);
+	rfd = open(path, O_WRONLY | O_CLOEXEC);
+	igt_require_f(rfd >= 0, "cannot open %s: %s\n", path, strerror(errno));
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	igt_assert_fd(devnull);
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	igt_assert(r != MAP_FAILED);
+	memset(r, 0, sizeof(*r));
+	r->remover_cpu = -1;
+
+	/*
+	 * While the host holds an answer, QEMU's main loop serves no 9p: what
+	 * this process and its children run must be in memory first. The
+	 * remover goes to another CPU now, while everything still runs.
+	 */
+	igt_assert_f(mlockall(MCL_CURRENT) == 0, "mlockall: %s\n", strerror(errno));
+	igt_assert(sched_getaffinity(0, sizeof(all), &all) == 0);
+	cpu = sched_getcpu();
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	igt_assert(sched_setaffinity(0, sizeof(one), &one) == 0);
+	others = all;
+	CPU_CLR(cpu, &others);
+	if (!CPU_COUNT(&others))
+		others = one;
+	fflush(NULL);
+	rpid = fork();
+	if (rpid == 0)
+		remover(r, &others, devnull, rfd, late_ns + 10 * sec);
+	if (rpid > 0) {
+		for (ready = mono_ns(); LOAD(r->remover_cpu) < 0 && mono_ns() - ready < 5 * sec;)
+			usleep(1000);
+	}
+	if (rpid < 0 || LOAD(r->remover_cpu) < 0) {
+		err = errno;
+		if (rpid > 0) {
+			kill(rpid, SIGKILL);
+			waitpid(rpid, NULL, 0);
+		}
+		munlockall();
+		sched_setaffinity(0, sizeof(all), &all);
+		igt_assert_f(false, "the child that removes the device %s\n",
+			     rpid < 0 ? strerror(err) : "did not start within 5 s");
+	}
+
+	/*
+	 * (2) a new blob: RESOURCE_MAP_BLOB goes out with it, and the host
+	 * holds the answer for late_ns after @sent. The waiter is SCHED_FIFO
+	 * on this CPU: it runs into mmap() at once and out of it when woken.
+	 */
+	vgm_hold_begin();
+	sent = mono_ns();
+	vgm_blob_create(c.fd, SIZE, &b2);
+	ret = __vgm_map_offset(c.fd, b2.handle, &offset);
+	fflush(NULL);
+	wpid = ret ? -1 : fork();
+	if (wpid == 0) {
+		void *q;
+
+		child_detach(devnull, c.fd);
+		q = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd, offset);
+		STORE(r->waiter_err, q == MAP_FAILED ? errno : 0);
+		STORE(r->waiter_ns, mono_ns());
+		STORE(r->waiter_done, 1);
+		_exit(0);
+	}
+	err = errno;
+	vgm_hold_parent();
+
+	/* seen asleep in mmap(), then still there ~300 ms after the MAP_BLOB */
+	while (wpid > 0 && (now = mono_ns()) - sent < late_ns / 2) {
+		if (!seen) {
+			task_state(wpid, &state, &nr, wchan, sizeof(wchan));
+			seen = (state == 'D' || state == 'S') && nr == SYS_mmap;
+			if (seen)
+				seen_ns = now - sent;
+		}
+		if (waitpid(wpid, &status, WNOHANG) == wpid) {
+			waiter_left = true;
+			break;
+		}
+		if (seen && now - sent >= remove_after_ns)
+			break;
+		sched_yield();
+	}
+	if (wpid < 0 || waiter_left || !seen) {
+		STORE(r->go, 2);
+		if (wpid > 0 && !waiter_left) {
+			kill(wpid, SIGKILL);
+			vgm_reap(wpid, 2 * sec, &status, &reap_ns);
+		}
+		vgm_reap(rpid, 2 * sec, &rstatus, &reap_ns);
+		vgm_hold_end();
+		sched_setaffinity(0, sizeof(all), &all);
+		igt_assert_f(ret == 0, "VIRTGPU_MAP of the new blob failed: %s\n", strerror(-ret));
+		igt_assert_f(wpid > 0, "fork: %s\n", strerror(err));
+		igt_assert_f(!waiter_left,
+			     "the child's mmap() of the new blob returned (%s) %" PRIu64 " ms after its MAP_BLOB went out, before the device was removed: the host's answer was not late (due after %u ms); the device was not removed\n",
+			     LOAD(r->waiter_done) ? (LOAD(r->waiter_err) ? strerror(LOAD(r->waiter_err)) : "mapped") : "it died",
+			     (mono_ns() - sent) / 1000000, host.late_ms);
+		igt_assert_f(false,
+			     "the child was not seen asleep in mmap() of the new blob (state %c, system call %ld, wchan %s) within %u ms of its MAP_BLOB: the device was not removed\n",
+			     state, nr, wchan, host.late_ms / 2);
+	}
+
+	/* remove the device; the waiter must be out of mmap() long before the answer */
+	STORE(r->go, 1);
+	removal = mono_ns();
+	while ((now = mono_ns()) < sent + late_ns + 2 * sec) {
+		if (waitpid(wpid, &status, WNOHANG) == wpid) {
+			waiter_left = true;
+			break;
+		}
+		if (!remover_left && waitpid(rpid, &rstatus, WNOHANG) == rpid)
+			remover_left = true;
+		sched_yield();
+	}
+	if (LOAD(r->remove_start_ns))
+		removal = LOAD(r->remove_start_ns);
+	if (!waiter_left) {
+		/* stock waits uninterruptibly: it may stay asleep for good */
+		gave_up = mono_ns();
+		task_state(wpid, &state, &nr, wchan, sizeof(wchan));
+		kill(wpid, SIGKILL);
+		waiter_reaped = vgm_reap(wpid, 2 * sec, &status, &reap_ns) == 0;
+	}
+	/* the removal resets the device, which waits for the host's main loop */
+	if (!remover_left) {
+		now = mono_ns();
+		wait_ns = removal + late_ns + 20 * sec > now ? removal + late_ns + 20 * sec - now : 0;
+		remover_left = vgm_reap(rpid, wait_ns, &rstatus, &reap_ns) == 0;
+		if (!remover_left)
+			kill(rpid, SIGKILL);
+	}
+
+	/* (3) the mapped blob after the removal */
+	vgm_sigbus_install();
+	sig = vgm_probe_read(p, &v);
+	if (sig == SIGBUS)
+		sig2 = vgm_probe_read(p + SIZE - VGM_PAGE, &v2);
+	vgm_sigbus_restore();
+	vgm_hold_end();
+	sched_setaffinity(0, sizeof(all), &all);
+
+	/* the three results, in words */
+	if (!LOAD(r->removed))
+		snprintf(what1, sizeof(what1), "the write of 1 to %s/remove had not returned %" PRIu64 " ms after it started",
+			 pci, (mono_ns() - removal) / 1000000);
+	else if (LOAD(r->remove_err))
+		snprintf(what1, sizeof(what1), "the write of 1 to %s/remove failed: %s",
+			 pci, strerror(LOAD(r->remove_err)));
+	else
+		snprintf(what1, sizeof(what1), "the GPU %s was removed through sysfs (the write took %" PRIu64 " ms)",
+			 pci, (LOAD(r->remove_end_ns) - removal) / 1000000);
+	ok1 = LOAD(r->removed) && !LOAD(r->remove_err);
+
+	ok2 = false;
+	if (LOAD(r->waiter_done)) {
+		uint64_t t = LOAD(r->waiter_ns);
+		int werr = LOAD(r->waiter_err);
+
+		if (t < removal)
+			snprintf(what2, sizeof(what2), "the child's mmap() of a blob whose MAP_BLOB answer the host held returned (%s) before the removal",
+				 werr ? strerror(werr) : "mapped");
+		else if (!werr)
+			snprintf(what2, sizeof(what2), "the child's mmap() of a blob whose MAP_BLOB answer the host held succeeded %" PRIu64 " ms after the removal: it mapped a blob of a removed device",
+				 (t - removal) / 1000000);
+		else if (t - removal < late_ns / 2 && t - sent < late_ns)
+			snprintf(what2, sizeof(what2), "the child's mmap() of a blob whose MAP_BLOB answer the host held failed with %s %" PRIu64 " ms after the removal, before the host's answer (due %u ms after the MAP_BLOB, %" PRIu64 " ms after the removal)",
+				 strerror(werr), (t - removal) / 1000000, host.late_ms, (sent + late_ns - removal) / 1000000);
+		else
+			snprintf(what2, sizeof(what2), "the child's mmap() of a blob whose MAP_BLOB answer the host held failed with %s only %" PRIu64 " ms after the removal (%" PRIu64 " ms after the MAP_BLOB; the host answers after %u ms): the removal did not end the wait",
+				 strerror(werr), (t - removal) / 1000000, (t - sent) / 1000000, host.late_ms);
+		ok2 = t >= removal && werr && t - removal < late_ns / 2 && t - sent < late_ns;
+	} else if (waiter_left) {
+		snprintf(what2, sizeof(what2), "the child waiting in mmap() for the host's answer died (status 0x%x)", status);
+	} else {
+		snprintf(what2, sizeof(what2), "the child waiting in mmap() for the host's answer was still asleep there (state %c, wchan %s) %" PRIu64 " ms after the removal, after the host's answer was due (%u ms after the MAP_BLOB); %s",
+			 state, wchan, (gave_up - removal) / 1000000, host.late_ms,
+			 waiter_reaped ? "SIGKILL ended it: the wait is killable, but the removal does not end it" :
+			 "SIGKILL did not end it within 2 s either: it waits uninterruptibly (left behind asleep)");
+	}
+
+	if (sig == SIGBUS && sig2 == SIGBUS)
+		snprintf(what3, sizeof(what3), "touching the blob mapped and touched before the removal raised SIGBUS");
+	else if (sig == SIGBUS)
+		snprintf(what3, sizeof(what3), "touching the blob mapped before the removal raised SIGBUS on its first page, but its last page %s",
+			 sig2 ? strsignal(sig2) : "read back");
+	else if (!sig)
+		snprintf(what3, sizeof(what3), "touching the blob mapped before the removal read 0x%08x (%s)%s",
+			 v, v == vgm_stamp(61, 0) ? "its data" : "not its data",
+			 ok1 ? ": a PFN of the removed device was inserted (or its PTE never zapped), expected SIGBUS" :
+			 ", but the device was not removed");
+	else
+		snprintf(what3, sizeof(what3), "touching the blob mapped before the removal raised %s, expected SIGBUS",
+			 strsignal(sig));
+	ok3 = sig == SIGBUS && sig2 == SIGBUS;
+
+	igt_info("device-remove: parent and waiter on CPU %d, remover on CPU %d; waiter seen in mmap() %" PRIu64 " us after MAP_BLOB, removal %" PRIu64 " us after it; remover %s\n",
+		 cpu, LOAD(r->remover_cpu), seen_ns / 1000, (removal - sent) / 1000,
+		 remover_left ? "exited" : "still in the kernel, killed");
+	igt_info("device-remove: (1) %s; (2) %s; (3) %s\n", what1, what2, what3);
+	igt_assert_f(ok1 && ok2 && ok3, "%s%s%s%s%s: (1) %s; (2) %s; (3) %s\n",
+		     ok1 ? "" : "the device was not removed",
+		     !ok1 && (!ok2 || !ok3) ? ", " : "",
+		     ok2 ? "" : "the removal did not end the wait in mmap() for the host's answer",
+		     !ok2 && !ok3 ? ", " : "",
+		     ok3 ? "" : "a mapping of the removed device did not raise SIGBUS",
+		     what1, what2, what3);
+
+	/* the device stays removed: nothing runs after this subtest */
+	vgm_unmap(p, SIZE);
+	vgm_ctx_close(&c);
+	close(rfd);
+	close(devnull);
+	munmap(r, sizeof(*r));
+}
+
 int igt_main()
 {
 	igt_fixture()
@@ -1201,4 +1573,9 @@ int igt_main()
 	igt_describe("A task faulting on a remapped blob can be killed.");
 	igt_subtest("killed-waiter-fault")
 		test_killed_waiter_remap(false);
+
+	/* the last subtest of the last binary of the suite: the device stays removed */
+	igt_describe("Removing the GPU ends a wait in mmap() for the host's answer, and mappings of the removed device fault with SIGBUS.");
+	igt_subtest("device-remove")
+		test_device_remove();
 }

@@ -40,7 +40,7 @@ run_cell() {
 	# a host that answers MAP_BLOB late is there for the killed waiters
 	# and the pending query (igt_runner -t takes a regex, matched
 	# anywhere in igt@binary@subtest)
-	case $m in slow:*) filter='killed-waiter|query-pending' ;; esac
+	case $m in slow:*) filter='killed-waiter|query-pending|device-remove' ;; esac
 	{
 		echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
 		cat "$TOP/scripts/guest-job.sh"
