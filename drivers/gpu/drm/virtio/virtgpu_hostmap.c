@@ -69,6 +69,11 @@ static __printf(3, 4) void __hostmap_notice(struct drm_device *drm,
 		__hostmap_notice(drm, &__once, fmt, ##__VA_ARGS__);	\
 	} while (0)
 
+static bool platform_attr;
+module_param(platform_attr, bool, 0644);
+MODULE_PARM_DESC(platform_attr,
+		 "Where the guest platform (x86 PAT/MTRRs) would map a host-visible blob with another cache attribute than the host's, map it with the platform's, as kernels without this check did, instead of refusing it; RESOURCE_INFO reports the attribute the guest got (default: refuse)");
+
 static bool strict_map_info;
 module_param(strict_map_info, bool, 0644);
 MODULE_PARM_DESC(strict_map_info,
@@ -166,7 +171,7 @@ u32 virtio_gpu_hostmap_caching(const struct virtio_gpu_hostmap *hm)
 {
 	switch (hm->state) {
 	case VIRTIO_GPU_HOSTMAP_MAPPED:
-		switch (hm->attr) {
+		switch (hm->eff) {
 		case VIRTIO_GPU_MAP_ATTR_CACHED:
 			return VIRTGPU_MAP_CACHING_CACHED;
 		case VIRTIO_GPU_MAP_ATTR_UNCACHED:
@@ -274,10 +279,21 @@ static int hostmap_check_pat(struct virtio_gpu_object_vram *vram,
 	if (got == want)
 		return 0;
 
+	if (READ_ONCE(platform_attr)) {
+		/* the opt-in: what PAT gives, reported as such */
+		vram->hostmap.eff = got == 0 ? VIRTIO_GPU_MAP_ATTR_CACHED :
+				    got == _PAGE_PWT ? VIRTIO_GPU_MAP_ATTR_WC :
+				    VIRTIO_GPU_MAP_ATTR_UNCACHED;
+		hostmap_notice(vram->base.base.base.dev,
+			       "resource %u: host maps it %s, PAT/MTRRs give the guest %s: mapping it %s (platform_attr)\n",
+			       vram_res(vram), attr_names[attr], x86_cache_name(got),
+			       x86_cache_name(got));
+		return 0;
+	}
 	hostmap_notice(vram->base.base.base.dev,
-		       "resource %u: host maps it %s, but PAT/MTRRs give the guest %s instead of %s: refusing to map\n",
+		       "resource %u: host maps it %s, but PAT/MTRRs give the guest %s instead of %s: refusing to map; a host-visible window above 4 GiB (hostmem=4G or more, or its BAR reassigned there) has write-back MTRRs, or virtio_gpu.platform_attr=1 maps it %s as before\n",
 		       vram_res(vram), attr_names[attr], x86_cache_name(got),
-		       x86_cache_name(want));
+		       x86_cache_name(want), x86_cache_name(got));
 	return -EOPNOTSUPP;
 }
 
@@ -426,6 +442,7 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 		return;
 	}
 
+	hm->eff = hm->attr;
 	ret = hostmap_reserve(vram, hm->attr);
 	if (ret) {
 		hm->err = ret;
@@ -635,7 +652,7 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 			ret = VM_FAULT_FALLBACK;
 			break;
 		}
-		prot = virtio_gpu_map_attr_pgprot(hm->attr,
+		prot = virtio_gpu_map_attr_pgprot(hm->eff,
 						  vm_get_page_prot(vma->vm_flags));
 		ret = hostmap_insert(vmf, order, pfn,
 				     (obj->size >> PAGE_SHIFT) - pgoff,
@@ -676,7 +693,7 @@ static int hostmap_copy(struct virtio_gpu_object_vram *vram,
 	if (p) {
 		p += offset;
 	} else {
-		switch (hm->attr) {
+		switch (hm->eff) {
 		case VIRTIO_GPU_MAP_ATTR_UNCACHED:
 			p = ioremap(page, PAGE_SIZE);
 			break;
@@ -809,7 +826,7 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 	ret = hm->state == VIRTIO_GPU_HOSTMAP_MAPPED ? 0 :
 	      hm->err ? hm->err : -EAGAIN;
 	if (!ret)
-		prot = virtio_gpu_map_attr_pgprot(hm->attr,
+		prot = virtio_gpu_map_attr_pgprot(hm->eff,
 						  vm_get_page_prot(vma->vm_flags));
 	up_read(&hm->lock);
 	if (ret)

@@ -55,6 +55,8 @@ enum virtio_gpu_hostmap_state {
  *	whoever changes the state holds it for write and zaps user PTEs first
  * @state: see &enum virtio_gpu_hostmap_state
  * @attr: the host's attribute, valid from the host's answer on
+ * @eff: the attribute user mappings get: @attr, or with the platform_attr
+ *	module parameter what the platform gives instead
  * @answer: the host's answer to the last RESOURCE_MAP_BLOB: STATE_INITIALIZING
  *	(none yet), STATE_OK or STATE_ERR; written under host_visible_lock,
  *	read locklessly by waiters
@@ -71,6 +73,7 @@ struct virtio_gpu_hostmap {
 	struct mutex revoke_lock; /* see above: revoke, remap, deferred map */
 	enum virtio_gpu_hostmap_state state;
 	enum virtio_gpu_map_attr attr;
+	enum virtio_gpu_map_attr eff;
 	u32 answer;
 	u32 map_info;
 	int err;

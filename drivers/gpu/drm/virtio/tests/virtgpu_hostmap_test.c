@@ -174,7 +174,9 @@ KUNIT_ARRAY_PARAM(caching, caching_cases, caching_case_desc);
 static void virtgpu_test_hostmap_caching(struct kunit *test)
 {
 	const struct caching_case *t = test->param_value;
-	struct virtio_gpu_hostmap hm = { .state = t->state, .attr = t->attr };
+	struct virtio_gpu_hostmap hm = {
+		.state = t->state, .attr = t->attr, .eff = t->attr,
+	};
 
 	KUNIT_EXPECT_EQ(test, virtio_gpu_hostmap_caching(&hm), t->caching);
 }
