@@ -22,7 +22,19 @@
  *                             stalls, as with a slow virglrenderer)
  *
  * Every answer is logged on stderr ("vgm-shim: ...") so the run's log says
- * what the guest was told.
+ * what the guest was told, and appended, as one line written at once, to
+ * the answers file that the guest reads to know the truth (VGM_ANSWERS,
+ * default /mnt/host/host-answers.txt: QEMU runs in a chroot whose /mnt/host
+ * is the run directory, which the guest mounts at /mnt/host too):
+ *
+ *   res=<id> map_info=0x<hex> source=<real|forced|error> call=<n>
+ *
+ * one line per RESOURCE_MAP_BLOB, in order: <id> the resource, map_info
+ * what the guest was told (0 for an error), source whether it is
+ * virglrenderer's own answer, one the shim forced, or a failure (the mode
+ * "error", or virglrenderer failing), <n> the index of the answer (the n-th
+ * MAP_BLOB answer of this QEMU, from 0, which picks seq:'s element n mod
+ * its length). The file is emptied at the first MAP_BLOB.
  *
  * QEMU loads libvirglrenderer from a module (hw-display-virtio-gpu-gl.so)
  * with local binding, so RTLD_NEXT does not find it: the real symbols are
@@ -31,6 +43,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAP_CACHE_NONE 0x00
 #define MAP_CACHE_CACHED 0x01
@@ -54,6 +68,41 @@ static unsigned int nseq;
 static unsigned int calls;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int answers_fd = -1;
+
+static const char *answers_path(void)
+{
+	const char *p = getenv("VGM_ANSWERS");
+
+	return p && *p ? p : "/mnt/host/host-answers.txt";
+}
+
+/*
+ * A new, empty answers file (a stale one would lie about resource ids), at
+ * the first MAP_BLOB of this QEMU: not when the library loads, since
+ * processes QEMU starts (virglrenderer's render server) inherit LD_PRELOAD.
+ */
+static void answers_open(void)
+{
+	answers_fd = open(answers_path(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (answers_fd < 0)
+		fprintf(stderr, "vgm-shim: cannot create the answers file %s: %s (the guest will not know the host's answers)\n",
+			answers_path(), strerror(errno));
+}
+
+/* one line per answer, written at once (O_APPEND: whole lines, in order) */
+static void answer_line(uint32_t res, uint32_t map_info, const char *source, unsigned int call)
+{
+	char line[128];
+	int n;
+
+	if (answers_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "res=%u map_info=0x%x source=%s call=%u\n",
+		     res, map_info, source, call);
+	if (write(answers_fd, line, n) != n)
+		fprintf(stderr, "vgm-shim: writing to %s failed: %s\n", answers_path(), strerror(errno));
+}
 
 static int parse_one(const char *s, struct mode *m)
 {
@@ -109,7 +158,8 @@ static void setup(void)
 		fprintf(stderr, "vgm-shim: empty VGM_MAPINFO\n");
 		abort();
 	}
-	fprintf(stderr, "vgm-shim: loaded, VGM_MAPINFO=%s\n", env);
+	answers_open();
+	fprintf(stderr, "vgm-shim: loaded, VGM_MAPINFO=%s, answers in %s\n", env, answers_path());
 }
 
 static void *real(const char *sym)
@@ -126,42 +176,61 @@ static void *real(const char *sym)
 	return f;
 }
 
-/* The mode for the answer being prepared; map and get_map_info share it. */
-static struct mode current(int advance)
+/*
+ * The mode for the answer being prepared; map and get_map_info share it.
+ * Every MAP_BLOB takes exactly one answer: the map when it fails (mode
+ * error, or virglrenderer's own failure), get_map_info otherwise. *call, if
+ * not NULL, gets the answer's index.
+ */
+static struct mode current(int advance, unsigned int *call)
 {
 	struct mode m;
 
 	pthread_once(&once, setup);
 	pthread_mutex_lock(&lock);
 	m = seq[calls % nseq];
+	if (call)
+		*call = calls;
 	if (advance)
 		calls++;
 	pthread_mutex_unlock(&lock);
 	return m;
 }
 
+/* MAP_BLOB fails: forced (mode error) or virglrenderer's own failure (ret) */
+static int map_failed(uint32_t res_handle, int ret)
+{
+	unsigned int call;
+
+	current(1, &call);
+	if (ret)
+		fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails in virglrenderer (ret=%d)\n", res_handle, ret);
+	else
+		fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails (mode error)\n", res_handle);
+	answer_line(res_handle, 0, "error", call);
+	return ret ? ret : -EINVAL;
+}
+
 int virgl_renderer_resource_map(uint32_t res_handle, void **map, uint64_t *out_size)
 {
 	int (*fn)(uint32_t, void **, uint64_t *) = real(__func__);
+	int ret;
 
-	if (current(0).kind == FAIL) {
-		fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails (mode error)\n", res_handle);
-		current(1);
-		return -EINVAL;
-	}
-	return fn(res_handle, map, out_size);
+	if (current(0, NULL).kind == FAIL)
+		return map_failed(res_handle, 0);
+	ret = fn(res_handle, map, out_size);
+	return ret ? map_failed(res_handle, ret) : 0;
 }
 
 int virgl_renderer_resource_map_fixed(uint32_t res_handle, void *map)
 {
 	int (*fn)(uint32_t, void *) = real(__func__);
+	int ret;
 
-	if (current(0).kind == FAIL) {
-		fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails (mode error)\n", res_handle);
-		current(1);
-		return -EINVAL;
-	}
-	return fn(res_handle, map);
+	if (current(0, NULL).kind == FAIL)
+		return map_failed(res_handle, 0);
+	ret = fn(res_handle, map);
+	return ret ? map_failed(res_handle, ret) : 0;
 }
 
 /*
@@ -195,7 +264,8 @@ static void hold_answer(uint32_t res_handle, uint32_t ms)
 int virgl_renderer_resource_get_map_info(uint32_t res_handle, uint32_t *map_info)
 {
 	int (*fn)(uint32_t, uint32_t *) = real(__func__);
-	struct mode m = current(1);
+	unsigned int call;
+	struct mode m = current(1, &call);
 	uint32_t host = 0;
 	int ret;
 
@@ -207,12 +277,14 @@ int virgl_renderer_resource_get_map_info(uint32_t res_handle, uint32_t *map_info
 	if (m.kind == PASS) {
 		fprintf(stderr, "vgm-shim: res %u: map_info passthrough ret=%d value=0x%x\n",
 			res_handle, ret, ret ? 0 : host);
+		answer_line(res_handle, ret ? 0 : host, ret ? "error" : "real", call);
 		if (!ret)
 			*map_info = host;
 		return ret;
 	}
 	fprintf(stderr, "vgm-shim: res %u: map_info 0x%x (real: ret=%d value=0x%x)\n",
 		res_handle, m.value, ret, ret ? 0 : host);
+	answer_line(res_handle, m.value, "forced", call);
 	*map_info = m.value;
 	return 0;
 }
