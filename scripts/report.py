@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Print the result table of a run directory made by scripts/run.sh.
 
-Usage: report.py RUNDIR
+Usage: report.py RUNDIR           the table and the verdict
+       report.py --pin RUNDIR     write the run's results as the pinned
+                                  expectations (expectations/x86_64.txt)
 
 One row per kernel/window/host mode/test/subtest, with the guest attribute
 the probe read from the guest's own page tables (ptdump) and PAT list. The
 exit status is 1 if anything failed on our kernel, if any guest splatted or
 did not finish, if KUnit failed, or if no subtest ran at all; the stock
 kernel's failures are the baseline and are reported, not gated.
+
+Every result (IGT and KUnit, both kernels) is also compared with the pinned
+expectations file: any difference fails the run, so a check that goes
+vacuous (stock passing what it must fail) or a subtest that stops running
+on our kernel is caught. VGM_PIN=0 turns the comparison off.
 """
 import json
 import os
@@ -52,8 +59,58 @@ def last_step(d):
     return steps[-1].strip() if steps else "none (the job did not start)"
 
 
+FIRMWARE = os.environ.get("VGM_FIRMWARE", "seabios")
+
+
+def expectations(path):
+    """{(kernel, firmware, window, host, test@subtest): set of results}"""
+    exp = {}
+    for line in (read(path) or "").splitlines():
+        line = line.split("#", 1)[0].split()
+        if len(line) == 6:
+            exp[tuple(line[:5])] = set(line[5].split("|"))
+    return exp
+
+
+def pin_check(rows, cells, path, problems):
+    """Every result of the cells that ran against the pinned file: a
+    difference either way (stock passing what it must fail, ours skipping
+    what must run, a subtest missing or new) fails the run."""
+    exp = expectations(path)
+    if not exp:
+        problems.append(f"no pinned expectations in {path}")
+        return 0
+    got = {(r[0], FIRMWARE, r[1], r[2], f"{r[3]}@{r[4]}"): r[5]
+           for r in rows if r[3] != "mesa"}
+    n = 0
+    for key, want in sorted(exp.items()):
+        if key[:4] not in cells:
+            continue
+        n += 1
+        have = got.get(key, "missing")
+        if have not in want:
+            problems.append(f"{'/'.join(key[:4])}: {key[4]}: {have}, pinned {'|'.join(sorted(want))}")
+    for key, have in sorted(got.items()):
+        if key[:4] in cells and key not in exp:
+            problems.append(f"{'/'.join(key[:4])}: {key[4]}: {have}, not pinned")
+    return n
+
+
+def pin_write(rows, path):
+    with open(path, "w") as f:
+        f.write("# Pinned results: kernel firmware window host test@subtest result[|result]\n"
+                "# (scripts/report.py --pin RUNDIR writes it from a run; review the diff)\n")
+        for r in sorted(rows):
+            if r[3] != "mesa":
+                f.write(f"{r[0]} {FIRMWARE} {r[1]} {r[2]} {r[3]}@{r[4]} {r[5]}\n")
+
+
 def main():
-    top = sys.argv[1]
+    pin = len(sys.argv) > 2 and sys.argv[1] == "--pin"
+    top = sys.argv[2] if pin else sys.argv[1]
+    pinned = os.environ.get("VGM_EXPECT", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "expectations", "x86_64.txt"))
+    cells = set()
     rows, problems, notes = [], [], []
     counts = {}
     for k in sorted(os.listdir(top)):
@@ -64,6 +121,7 @@ def main():
             for m in sorted(os.listdir(os.path.join(kd, w))):
                 d = os.path.join(kd, w, m)
                 tag = f"{k}/{w}/{m}"
+                cells.add((k, FIRMWARE, w, m))
                 if os.path.isdir(os.path.join(d, "attempt1")):
                     a1 = os.path.join(d, "attempt1")
                     why = (read(os.path.join(a1, "boot.error")) or "did not finish").strip()
@@ -144,6 +202,12 @@ def main():
     print()
     for k, c in sorted(counts.items()):
         print(f"{k}: " + ", ".join(f"{n} {r}" for r, n in sorted(c.items())))
+    if pin:
+        pin_write(rows, pinned)
+        print(f"\npinned {len(rows)} results into {pinned}")
+    elif os.environ.get("VGM_PIN", "1") == "1":
+        n = pin_check(rows, cells, pinned, problems)
+        print(f"\npinned expectations: {n} results of {len(cells)} guests compared with {os.path.relpath(pinned)}")
     ran = sum(n for c in counts.values() for r, n in c.items() if r != "skip")
     if not ran:
         problems.append("the suite ran nothing (every subtest skipped or none listed)")
