@@ -852,29 +852,48 @@ static void check_query(struct vgm_ctx *c, const struct vgm_blob *b,
 			     ri.map_info);
 }
 
-/* a refusal with EOPNOTSUPP: is the platform really unable to do it? */
-static void check_platform_refusal(struct vgm_ctx *c, const struct vgm_expect *e)
+/*
+ * A refusal with EOPNOTSUPP: is the platform really unable to do it? On
+ * x86, PAT gives WB only where the MTRRs say WB (pat_x_mtrr_type()), and
+ * can always give WC and UC-.
+ */
+void vgm_check_platform_refusal(struct vgm_ctx *c, const struct vgm_blob *b,
+				const struct vgm_expect *e)
 {
 	uint64_t base, size;
-	int uc;
+	const char *where = "the blob";
+	char why[256] = "";
+	int wb;
 
 	igt_assert_f(e->attr == VGM_ATTR_CACHED,
 		     "mmap refused host-%s memory with EOPNOTSUPP, but x86 PAT can always give %s (PAT entries override MTRRs for it)\n",
 		     vgm_attr_name(e->attr), vgm_cache_name(e->cache));
-	if (!vgm_window(c->fd, &base, &size)) {
-		igt_info("host-visible window not found in /proc/iomem: cannot cross-check the refusal with the MTRRs\n");
-		return;
+#if defined(__x86_64__) || defined(__i386__)
+	/* where the blob is (a refused blob keeps its place), else the window */
+	size = (b->size + VGM_PAGE - 1) & ~(VGM_PAGE - 1);
+	if (!vgm_blob_try_phys(b, &base)) {
+		where = "the host-visible window";
+		igt_assert_f(vgm_window(c->fd, &base, &size),
+			     "mmap refused host-cached memory with EOPNOTSUPP, and neither the blob's place nor the host-visible window is known to cross-check it with the MTRRs\n");
 	}
-	uc = vgm_mtrr_uncachable(base, size);
-	if (uc < 0) {
-		igt_info("no /proc/mtrr: cannot cross-check the refusal\n");
-		return;
-	}
-	igt_assert_f(uc == 1,
-		     "mmap refused host-cached memory with EOPNOTSUPP, but no uncachable MTRR covers the window [0x%" PRIx64 "+0x%" PRIx64 "]\n",
-		     base, size);
-	igt_info("window [0x%" PRIx64 "+0x%" PRIx64 "] is under an uncachable MTRR: WB would become UC-, refusal is right\n",
-		 base, size);
+	wb = vgm_mtrr_wb(base, size, why, sizeof(why));
+	igt_assert_f(wb >= 0,
+		     "mmap refused host-cached memory with EOPNOTSUPP, and the MTRRs cannot be read to cross-check it (/proc/mtrr, /dev/cpu/0/msr): %s\n",
+		     strerror(-wb));
+	igt_assert_f(wb == 0,
+		     "mmap refused host-cached memory with EOPNOTSUPP, but the MTRRs make %s [0x%" PRIx64 "+0x%" PRIx64 "] write-back all over (%s): PAT gives it WB\n",
+		     where, base, size, why);
+	igt_info("%s [0x%" PRIx64 "+0x%" PRIx64 "] is not write-back in the MTRRs (%s): WB would become UC-, refusal is right\n",
+		 where, base, size, why);
+#else
+	(void)c;
+	(void)b;
+	(void)base;
+	(void)size;
+	(void)where;
+	(void)why;
+	(void)wb;
+#endif
 }
 
 void *__vgm_mmap_via(const struct vgm_blob *b, enum vgm_via via,
@@ -942,7 +961,7 @@ void *vgm_map_expected(struct vgm_ctx *c, const struct vgm_blob *b,
 			     "host %s: mmap failed with %s, expected a mapping (%s)\n",
 			     c->host.name, strerror(err), e->what);
 		check_query(c, b, e, VIRTGPU_MAP_CACHING_REFUSED);
-		check_platform_refusal(c, e);
+		vgm_check_platform_refusal(c, b, e);
 		igt_info("host %s: the guest platform cannot map it %s; refused with EOPNOTSUPP and reported REFUSED, as it must\n",
 			 c->host.name, vgm_cache_name(e->cache));
 		*refusal = err;
@@ -1442,10 +1461,10 @@ static bool blob_phys(const struct vgm_blob *b, uint64_t off, uint64_t *phys, bo
 	igt_assert_f(hv.size == want,
 		     "debugfs %s: resource %u has size 0x%" PRIx64 ", the blob is 0x%" PRIx64 " bytes\n",
 		     VGM_BLOBS_DEBUGFS, hv.res, hv.size, want);
-	if (!vgm_window_src(b->fd, &base, &size, src, sizeof(src))) {
-		igt_require_f(!skip, "the host-visible window is not found (no virtio PCI shared memory capability, nothing in /proc/iomem)\n");
-		return false;
-	}
+	/* a kernel that lists where its blobs are must say where its window is */
+	igt_assert_f(vgm_window_src(b->fd, &base, &size, src, sizeof(src)),
+		     "debugfs %s lists resource %u at offset 0x%" PRIx64 " of the host-visible window, but the window is not found (no virtio PCI shared memory capability, nothing in /proc/iomem)\n",
+		     VGM_BLOBS_DEBUGFS, hv.res, hv.offset);
 	igt_assert_f(hv.offset + hv.size <= size,
 		     "debugfs %s: resource %u at [0x%" PRIx64 "+0x%" PRIx64 "] is outside the window of 0x%" PRIx64 " bytes (%s)\n",
 		     VGM_BLOBS_DEBUGFS, hv.res, hv.offset, hv.size, size, src);
@@ -1787,14 +1806,46 @@ bool vgm_window(int fd, uint64_t *base, uint64_t *size)
 	return vgm_window_src(fd, base, size, NULL, 0);
 }
 
-int vgm_mtrr_uncachable(uint64_t start, uint64_t len)
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MTRR_DEF_TYPE_E (1u << 11)	/* MTRRs enabled */
+#define MTRR_TYPE_WB 6
+
+static const char *mtrr_type_name(unsigned int t)
 {
+	static const char *const n[] = {
+		"uncachable", "write-combining", "?", "?", "write-through",
+		"write-protect", "write-back",
+	};
+
+	return t < ARRAY_SIZE(n) ? n[t] : "?";
+}
+
+int vgm_mtrr_wb(uint64_t start, uint64_t len, char *why, size_t n)
+{
+	struct { uint64_t base, end; } wb[64];
+	uint64_t def = 0, end = start + len, cursor;
 	char *buf, *line, *save;
-	int ret = 0;
+	int fd, nwb = 0, i, ret = 1;
+	bool moved;
+	ssize_t r;
+
+	snprintf(why, n, "?");
+	fd = open("/dev/cpu/0/msr", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = pread(fd, &def, sizeof(def), MSR_MTRR_DEF_TYPE);
+	close(fd);
+	if (r != sizeof(def))
+		return r < 0 ? -errno : -EIO;
+	if (!(def & MTRR_DEF_TYPE_E)) {
+		/* mtrr_type_lookup(): disabled MTRRs make everything UC */
+		snprintf(why, n, "MTRRs disabled (IA32_MTRR_DEF_TYPE 0x%" PRIx64 ")", def);
+		return 0;
+	}
 
 	buf = vgm_read_file("/proc/mtrr", NULL);
 	if (!buf)
-		return -1;
+		return -errno;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long base, mb, size;
 		char unit, type[32];
@@ -1804,11 +1855,41 @@ int vgm_mtrr_uncachable(uint64_t start, uint64_t len)
 			   &reg, &base, &mb, &size, &unit, &count, type) != 7)
 			continue;
 		size <<= unit == 'K' ? 10 : unit == 'G' ? 30 : 20;
-		if (!strcmp(type, "uncachable") && base < start + len && base + size > start)
-			ret = 1;
+		if (base >= end || base + size <= start)
+			continue;
+		/* overlapping ranges: any type but WB makes that part not WB */
+		if (strcmp(type, "write-back")) {
+			if (ret)
+				snprintf(why, n, "reg%02d [0x%llx+0x%llx] is %s", reg, base, size, type);
+			ret = 0;
+		} else if (nwb < (int)ARRAY_SIZE(wb)) {
+			wb[nwb].base = base;
+			wb[nwb].end = base + size;
+			nwb++;
+		}
 	}
 	free(buf);
-	return ret;
+	if (!ret)
+		return 0;
+
+	/* what no write-back range covers has the default type */
+	cursor = start;
+	do {
+		moved = false;
+		for (i = 0; i < nwb; i++) {
+			if (wb[i].base <= cursor && wb[i].end > cursor) {
+				cursor = wb[i].end;
+				moved = true;
+			}
+		}
+	} while (moved && cursor < end);
+	if (cursor < end && (def & 0xff) != MTRR_TYPE_WB) {
+		snprintf(why, n, "[0x%" PRIx64 "-...) has the default type, %s", cursor,
+			 mtrr_type_name(def & 0xff));
+		return 0;
+	}
+	snprintf(why, n, cursor < end ? "default type write-back" : "write-back variable ranges");
+	return 1;
 }
 
 /* ----------------------------------------------------------------- hooks */

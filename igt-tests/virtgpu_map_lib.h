@@ -256,6 +256,13 @@ void *__vgm_mmap_via(const struct vgm_blob *b, enum vgm_via via,
 void *vgm_map_expected(struct vgm_ctx *c, const struct vgm_blob *b,
 		       enum vgm_via via, uint64_t off, uint64_t len,
 		       struct vgm_expect *e, int *refusal);
+/*
+ * A refusal with EOPNOTSUPP of a blob the host gave attribute e->attr:
+ * only WB, and only where the MTRRs do not make the blob write-back (x86:
+ * fails if they cannot be read).
+ */
+void vgm_check_platform_refusal(struct vgm_ctx *c, const struct vgm_blob *b,
+				const struct vgm_expect *e);
 /* whole mapping through the DRM file; skips if the guest refused as it must */
 void *vgm_map_or_skip(struct vgm_ctx *c, const struct vgm_blob *b,
 		      struct vgm_expect *e);
@@ -382,8 +389,14 @@ bool vgm_window_src(int fd, uint64_t *base, uint64_t *size, char *src, size_t n)
 bool vgm_window(int fd, uint64_t *base, uint64_t *size);
 /* the window size the job gave QEMU (env VGM_WINDOW, e.g. "256M"), 0 if unset */
 uint64_t vgm_window_env(void);
-/* does an "uncachable" MTRR overlap [start, start + len)? -1 unknown */
-int vgm_mtrr_uncachable(uint64_t start, uint64_t len);
+/*
+ * Do the MTRRs make [start, start + len) write-back all over, as PAT needs
+ * to give a WB request WB (pat_x_mtrr_type(): anything else is UC-)? From
+ * the variable ranges in /proc/mtrr and the default type and enable bit of
+ * MSR IA32_MTRR_DEF_TYPE (/dev/cpu/0/msr): 1 yes, 0 no (@why says which
+ * part is what), -errno if they cannot be read.
+ */
+int vgm_mtrr_wb(uint64_t start, uint64_t len, char *why, size_t n);
 
 /* ---- test hooks ---- */
 
