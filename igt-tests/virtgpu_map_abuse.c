@@ -828,7 +828,7 @@ static void test_window_full_deferred(void)
 	} while (igt_nsec_elapsed(&start) < 10000000000ull);
 	if (c.have_query)
 		igt_assert_eq(__vgm_query(c.fd, d.handle, &ri), 0);
-	vgm_expect_for(&c.host, c.have_query, &ri, c.strict, &e);
+	vgm_expect_blob(&c, &d, &ri, c.strict, &e);
 	if (p) {
 		vgm_track(p, SIZE);
 		igt_assert_f(e.map, "the deferred blob was mapped, but this run must refuse it (%s)\n", e.what);

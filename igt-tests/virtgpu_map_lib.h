@@ -165,6 +165,44 @@ struct vgm_host {
 };
 
 void vgm_host_get(struct vgm_host *h);
+/* the same from a string: one mode, or seq:... (then kind UNSET) */
+void vgm_host_parse(const char *s, struct vgm_host *h);
+
+/*
+ * What the host really answered: host/mapinfo-shim.c appends one line per
+ * RESOURCE_MAP_BLOB answer to a file of the run directory, which the guest
+ * mounts at /mnt/host (env VGM_HOST_ANSWERS overrides the path):
+ * "res=<id> map_info=0x<hex> source=<real|forced|error> call=<n>".
+ * The tests take the expected answer from there, never from the kernel
+ * under test.
+ */
+#define VGM_HOST_ANSWERS_FILE "/mnt/host/host-answers.txt"
+
+enum vgm_answer_source {
+	VGM_ANSWER_REAL,		/* virglrenderer's own answer */
+	VGM_ANSWER_FORCED,		/* the shim's mode replaced it */
+	VGM_ANSWER_ERROR,		/* MAP_BLOB failed on the host */
+};
+
+struct vgm_host_answer {
+	uint32_t res;
+	uint32_t map_info;		/* what the guest was told; 0 for an error */
+	enum vgm_answer_source source;
+	uint32_t call;			/* index of the answer among all of this QEMU's */
+};
+
+const char *vgm_host_answers_path(void);
+/* every answer for resource @res, in order (@res 0: all); -ENOENT without the file */
+int vgm_host_answers(uint32_t res, struct vgm_host_answer **out, int *n);
+/*
+ * The @nth answer (from 0) the host gave for resource @res, or its last
+ * one if @nth < 0, waiting up to @timeout_ms for it to show up in the file:
+ * 0, -ENOENT if there is no file, -ESRCH if there is no such answer.
+ */
+int vgm_host_answer(uint32_t res, int nth, int timeout_ms, struct vgm_host_answer *a);
+/* the host mode that gives exactly this answer (VALUE or ERROR) */
+void vgm_host_of_answer(const struct vgm_host_answer *a, struct vgm_host *h);
+const char *vgm_answer_source_name(enum vgm_answer_source s);
 
 enum vgm_attr {
 	VGM_ATTR_NONE,
@@ -228,6 +266,18 @@ struct vgm_ctx {
  */
 void vgm_ctx_open(struct vgm_ctx *c);
 void vgm_ctx_close(struct vgm_ctx *c);
+
+/*
+ * What mapping @b must do on this run: from the host's own answer for it
+ * (the answers file) where the host passes virglrenderer's answer through,
+ * else from the run's host mode. @ri (may be NULL) is only used, as
+ * before, on a passthrough run of a kernel without the query and without
+ * the answers file. Call it after the answer came (an mmap returned).
+ */
+void vgm_expect_blob(struct vgm_ctx *c, const struct vgm_blob *b,
+		     const struct vgm_resource_info *ri, bool strict,
+		     struct vgm_expect *e);
+
 void vgm_track(void *p, uint64_t len);
 void vgm_untrack(void *p);
 void vgm_unmap(void *p, uint64_t len);

@@ -77,10 +77,13 @@
  *
  * SUBTEST: hook-remap-answers
  * Description: On a run whose host answers differently every time
- *		(VGM_HOST_MAPINFO=seq:..., the shim's sequence mode), every
- *		remap makes the mapping, a new mmap and RESOURCE_INFO agree on
- *		the new answer: its attribute in the PTEs, or SIGBUS and the
- *		errno of the refusal, and map_info 0 when the host failed.
+ *		(VGM_HOST_MAPINFO=seq:..., the shim's sequence mode), round r
+ *		(the r-th remap) is checked against the r-th answer the host
+ *		gave for the blob, read from the host's answers file (which
+ *		must be element (answer index mod n) of the sequence): the
+ *		mapping, a new mmap and RESOURCE_INFO apply that answer, its
+ *		map_info and attribute in the PTEs, or SIGBUS and the errno of
+ *		the refusal it requires, and map_info 0 when the host failed.
  *
  * SUBTEST: killed-waiter
  * Description: On a run whose host answers RESOURCE_MAP_BLOB late
@@ -723,7 +726,7 @@ static void check_remapped(struct vgm_ctx *c, struct vgm_blob *b, uint8_t *p,
 
 	ret = __vgm_query(c->fd, b->handle, &ri);
 	igt_assert_f(ret == 0, "RESOURCE_INFO failed: %s\n", strerror(-ret));
-	vgm_expect_for(&c->host, true, &ri, c->strict, &e2);
+	vgm_expect_blob(c, b, &ri, c->strict, &e2);
 	igt_assert_f(ri.map_caching == e2.caching,
 		     "%s: RESOURCE_INFO reports %s, expected %s for the new answer (%s)\n",
 		     what, vgm_caching_name(ri.map_caching), vgm_caching_name(e2.caching), e2.what);
@@ -767,14 +770,28 @@ static void test_hook_remap(void)
 	vgm_ctx_close(&c);
 }
 
-/* one answer of the host, as the mapping, a new mmap and RESOURCE_INFO see it */
-static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, int round)
+/* the modes of VGM_HOST_MAPINFO=seq:A,B,..., as the shim cycles through them */
+#define MAX_SEQ 16
+struct host_seq {
+	struct vgm_host el[MAX_SEQ];
+	int n;
+};
+
+/*
+ * One answer of the host, as the mapping, a new mmap and RESOURCE_INFO see
+ * it. What the host answered comes from the host (its answers file), and
+ * that answer from the shim's sequence: element (its answer index) mod n.
+ */
+static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, int round,
+			 const struct host_seq *seq)
 {
 	struct vgm_resource_info ri;
+	struct vgm_host_answer a;
+	const struct vgm_host *el;
 	enum vgm_attr attr;
+	uint32_t v, want_info;
 	uint8_t *q;
-	uint32_t v;
-	int ret, err, sig, cache, want;
+	int ret, err, sig, cache, want, must_err;
 
 	/* mmap waits for the answer to the remap, RESOURCE_INFO does not */
 	q = __vgm_mmap(b, 0, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
@@ -783,27 +800,55 @@ static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, 
 	igt_assert_f(ri.map_caching != VIRTGPU_MAP_CACHING_PENDING,
 		     "answer %d: RESOURCE_INFO reports PENDING after mmap (%s) waited for the host's answer\n",
 		     round, q ? "mapped" : strerror(err));
-	attr = vgm_attr_decode(ri.map_info);
-	igt_info("answer %d: RESOURCE_INFO %s, map_info 0x%x (%s); new mmap: %s\n", round,
-		 vgm_caching_name(ri.map_caching), ri.map_info, vgm_attr_name(attr),
-		 q ? "mapped" : strerror(err));
+	if (q)
+		vgm_track(q, b->size);
+
+	/* the host's answer number @round to this blob */
+	ret = vgm_host_answer(b->res, round, 2000, &a);
+	igt_assert_f(ret != -ENOENT,
+		     "the host's answers file %s cannot be read: the job always provides it (host/mapinfo-shim.c appends every RESOURCE_MAP_BLOB answer)\n",
+		     vgm_host_answers_path());
+	igt_assert_f(ret == 0,
+		     "answer %d: the host's answers file %s has no answer %d for resource %u: the guest did not send RESOURCE_MAP_BLOB for the remap\n",
+		     round, vgm_host_answers_path(), round, b->res);
+	el = &seq->el[a.call % seq->n];
+	igt_assert_f(el->kind == VGM_HOST_ERROR ? a.source == VGM_ANSWER_ERROR :
+		     el->kind == VGM_HOST_VALUE ? a.source == VGM_ANSWER_FORCED && a.map_info == el->value :
+		     a.source != VGM_ANSWER_FORCED,
+		     "answer %d: the host's answer #%u was %s 0x%x, but element %u of the sequence is %s: the answers file and VGM_HOST_MAPINFO disagree\n",
+		     round, a.call, vgm_answer_source_name(a.source), a.map_info, a.call % seq->n, el->name);
+	attr = vgm_attr_decode(a.map_info);
+	igt_info("answer %d: the host answered %s 0x%x (%s; its answer #%u, element %s of the sequence); RESOURCE_INFO %s, map_info 0x%x; new mmap: %s\n",
+		 round, vgm_answer_source_name(a.source), a.map_info,
+		 a.source == VGM_ANSWER_ERROR ? "MAP_BLOB failed" : vgm_attr_name(attr), a.call, el->name,
+		 vgm_caching_name(ri.map_caching), ri.map_info, q ? "mapped" : strerror(err));
+
+	/* RESOURCE_INFO reports the answer the host gave, not an earlier one */
+	want_info = a.source == VGM_ANSWER_ERROR ? 0 : a.map_info;
+	igt_assert_f(ri.map_info == want_info,
+		     "answer %d: RESOURCE_INFO reports map_info 0x%x, but the host answered %s (map_info 0x%x expected)\n",
+		     round, ri.map_info, a.source == VGM_ANSWER_ERROR ? "an error" : "another value", want_info);
+
+	/* what the answer requires: a refusal with this errno, or a mapping */
+	must_err = a.source == VGM_ANSWER_ERROR ? EIO :
+		   attr == VGM_ATTR_UNDEFINED ? EINVAL :
+		   attr == VGM_ATTR_NONE && c->strict ? ENODATA : 0;
 
 	if (q) {
-		vgm_track(q, b->size);
+		igt_assert_f(!must_err, "answer %d: the host answered %s 0x%x, the guest must refuse it (%s), but a new mmap maps the blob\n",
+			     round, vgm_answer_source_name(a.source), a.map_info, strerror(must_err));
 		want = attr == VGM_ATTR_CACHED ? VIRTGPU_MAP_CACHING_CACHED :
 		       attr == VGM_ATTR_UNCACHED ? VIRTGPU_MAP_CACHING_UNCACHED :
 		       attr == VGM_ATTR_WC ? VIRTGPU_MAP_CACHING_WC : VIRTGPU_MAP_CACHING_DEFAULT;
-		igt_assert_f(attr != VGM_ATTR_UNDEFINED, "answer %d: undefined map_info 0x%x was mapped\n",
-			     round, ri.map_info);
 		igt_assert_f(ri.map_caching == (uint32_t)want,
-			     "answer %d: the blob maps, map_info 0x%x, but RESOURCE_INFO says %s (expected %s)\n",
-			     round, ri.map_info, vgm_caching_name(ri.map_caching), vgm_caching_name(want));
+			     "answer %d: the blob maps, the host answered 0x%x, but RESOURCE_INFO says %s (expected %s)\n",
+			     round, a.map_info, vgm_caching_name(ri.map_caching), vgm_caching_name(want));
 		vgm_write_stamps(q, b->size, 40 + round);
 		cache = vgm_assert_ptes(q, b->size, "new mapping");
 		if (attr != VGM_ATTR_NONE)
 			igt_assert_f(cache == vgm_attr_cache(attr),
-				     "answer %d: host-%s memory is mapped %s\n", round,
-				     vgm_attr_name(attr), vgm_cache_name(cache));
+				     "answer %d: host-%s memory (the host answered 0x%x) is mapped %s\n", round,
+				     vgm_attr_name(attr), a.map_info, vgm_cache_name(cache));
 		if (*keep) {
 			vgm_sigbus_install();
 			sig = vgm_probe_read(*keep, &v);
@@ -824,30 +869,13 @@ static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, 
 	igt_assert_f(ri.map_caching == VIRTGPU_MAP_CACHING_REFUSED,
 		     "answer %d: mmap fails with %s but RESOURCE_INFO says %s, expected REFUSED\n",
 		     round, strerror(err), vgm_caching_name(ri.map_caching));
-	switch (err) {
-	case EIO:
-		igt_assert_f(ri.map_info == 0,
-			     "answer %d: the host failed RESOURCE_MAP_BLOB (EIO) but RESOURCE_INFO reports map_info 0x%x, not 0: a previous answer\n",
-			     round, ri.map_info);
-		break;
-	case EINVAL:
-		igt_assert_f(attr == VGM_ATTR_UNDEFINED,
-			     "answer %d: mmap fails with EINVAL but map_info 0x%x is a defined attribute\n",
-			     round, ri.map_info);
-		break;
-	case EOPNOTSUPP:
-		igt_assert_f(attr == VGM_ATTR_CACHED,
-			     "answer %d: host-%s refused by the platform (EOPNOTSUPP); only WB can be downgraded by MTRRs\n",
-			     round, vgm_attr_name(attr));
-		break;
-	case ENODATA:
-		igt_assert_f(attr == VGM_ATTR_NONE && c->strict,
-			     "answer %d: ENODATA for map_info 0x%x (strict_map_info %d)\n",
-			     round, ri.map_info, c->strict);
-		break;
-	default:
-		igt_assert_f(false, "answer %d: mmap fails with %s\n", round, strerror(err));
-	}
+	if (must_err)
+		igt_assert_f(err == must_err, "answer %d: the host answered %s 0x%x: mmap fails with %s, expected %s\n",
+			     round, vgm_answer_source_name(a.source), a.map_info, strerror(err), strerror(must_err));
+	else
+		igt_assert_f(err == EOPNOTSUPP && attr == VGM_ATTR_CACHED,
+			     "answer %d: the host answered %s (0x%x), which maps, but mmap fails with %s (only WB can be refused by the platform, EOPNOTSUPP)\n",
+			     round, vgm_attr_name(attr), a.map_info, strerror(err));
 	if (*keep) {
 		vgm_sigbus_install();
 		sig = vgm_probe_read(*keep, &v);
@@ -860,27 +888,34 @@ static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, 
 static void test_hook_remap_answers(void)
 {
 	const char *env = getenv("VGM_HOST_MAPINFO");
+	char buf[256], *tok, *save;
+	struct host_seq seq = {};
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	uint8_t *keep = NULL;
-	int answers = 1, round, ret;
-	const char *s;
+	int round, ret;
 
 	igt_require_f(env && !strncmp(env, "seq:", 4),
 		      "needs a host whose answer changes with every RESOURCE_MAP_BLOB (VGM_HOST_MAPINFO=seq:A,B,..., the shim's sequence mode); this run's host answers %s\n",
 		      env ? env : "(unset)");
-	for (s = env; *s; s++)
-		answers += *s == ',';
+	snprintf(buf, sizeof(buf), "%s", env + 4);
+	for (tok = strtok_r(buf, ",", &save); tok && seq.n < MAX_SEQ; tok = strtok_r(NULL, ",", &save)) {
+		vgm_host_parse(tok, &seq.el[seq.n]);
+		igt_assert_f(seq.el[seq.n].kind != VGM_HOST_UNSET,
+			     "VGM_HOST_MAPINFO=%s: element '%s' is not a mode of the shim\n", env, tok);
+		seq.n++;
+	}
+	igt_assert_f(seq.n > 0, "VGM_HOST_MAPINFO=%s names no answer\n", env);
 	vgm_ctx_open(&c);
 	vgm_require_hook(c.fd);
 	vgm_blob_create(c.fd, 4 * VGM_MIB + 4 * VGM_KIB, &b);
 
-	for (round = 0; round < 2 * answers + 1; round++) {
+	for (round = 0; round < 2 * seq.n + 1; round++) {
 		if (round) {
 			ret = vgm_hook(c.fd, "remap", b.handle);
 			igt_assert_f(ret == 0, "debugfs hook: remap failed: %s\n", strerror(-ret));
 		}
-		check_answer(&c, &b, &keep, round);
+		check_answer(&c, &b, &keep, round, &seq);
 	}
 	if (keep)
 		vgm_unmap(keep, b.size);
