@@ -115,7 +115,7 @@ static void test_munmap_mmap(void)
 
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, SIZE, &b);
-	p = vgm_map_fresh(&c, &b, 3);
+	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 3, NULL);
 	vgm_assert_stamps(p, SIZE, 3, "read through a new mapping after munmap");
 	vgm_unmap(p, SIZE);
 	vgm_gem_close(c.fd, b.handle);

@@ -1124,23 +1124,82 @@ void *vgm_map_or_skip(struct vgm_ctx *c, const struct vgm_blob *b,
 	return p;
 }
 
+void *vgm_skewed_spot(uint64_t phys, uint64_t len)
+{
+	uint64_t span = len + 2 * VGM_PMD;
+	uint8_t *r, *at;
+	uintptr_t aligned;
+
+	r = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	igt_assert_f(r != MAP_FAILED, "reserving 0x%" PRIx64 " bytes of address space: %s\n",
+		     span, strerror(errno));
+	aligned = ((uintptr_t)r + VGM_PMD - 1) & ~(uintptr_t)(VGM_PMD - 1);
+	at = (uint8_t *)aligned + ((phys + VGM_SKEW) & (VGM_PMD - 1));
+	if (at > r)
+		munmap(r, at - r);
+	if (at + len < r + span)
+		munmap(at + len, r + span - (at + len));
+	return at;
+}
+
+/**
+ * __vgm_mmap_skewed: a mapping that faults with 4 KiB PTEs only
+ *
+ * PMD entries need a 2 MiB-aligned user range over a 2 MiB-aligned
+ * physical one: at VGM_SKEW off congruence, no part of the mapping has
+ * that. The blob's place comes from vgm_blob_try_phys() (0 where the
+ * kernel cannot tell: the stock driver maps everything with PTEs at mmap).
+ */
+void *__vgm_mmap_skewed(const struct vgm_blob *b, enum vgm_via via, uint64_t off,
+			uint64_t len, int prot, int *err)
+{
+	uint64_t phys = 0, base = 0;
+	int fd = b->fd, ret;
+	uint8_t *at, *p;
+
+	if (!vgm_blob_try_phys(b, &phys))
+		phys = 0;
+	if (via == VGM_VIA_DRM) {
+		ret = __vgm_map_offset(b->fd, b->handle, &base);
+		igt_assert_f(ret == 0, "VIRTGPU_MAP of handle %u failed: %s\n", b->handle, strerror(-ret));
+	} else {
+		ret = __vgm_prime_export(b->fd, b->handle, &fd);
+		igt_assert_f(ret == 0, "PRIME_HANDLE_TO_FD(DRM_RDWR) of handle %u failed: %s\n",
+			     b->handle, strerror(-ret));
+	}
+	at = vgm_skewed_spot(phys + off, len);
+	p = mmap(at, len, prot, MAP_SHARED | MAP_FIXED, fd, base + off);
+	*err = p == MAP_FAILED ? errno : 0;
+	if (via == VGM_VIA_DMABUF)
+		close(fd);
+	if (p == MAP_FAILED) {
+		munmap(at, len);
+		return NULL;
+	}
+	igt_assert_f(p == at, "mmap(MAP_FIXED) at %p returned %p\n", at, p);
+	return p;
+}
+
 /**
  * vgm_map_fresh: a mapping of @b that no page was touched through yet
  *
  * Maps @b (skipping if the guest refuses it as it must), writes stamps
- * @seed in every page, unmaps it and maps it again: the pages of the new
- * mapping, tracked (release it with vgm_unmap()), are first faults.
+ * @seed in every page, unmaps it and maps it again through @via, skewed
+ * (see __vgm_mmap_skewed()): the pages of the new mapping, tracked
+ * (release it with vgm_unmap()), are first faults, of 4 KiB each.
  */
-void *vgm_map_fresh(struct vgm_ctx *c, const struct vgm_blob *b, uint32_t seed)
+void *vgm_map_fresh(struct vgm_ctx *c, const struct vgm_blob *b, enum vgm_via via,
+		    uint32_t seed, struct vgm_expect *e)
 {
-	struct vgm_expect e;
-	uint8_t *p = vgm_map_or_skip(c, b, &e);
+	struct vgm_expect ee;
+	uint8_t *p = vgm_map_or_skip(c, b, e ?: &ee);
 	int err;
 
 	vgm_write_stamps(p, b->size, seed);
 	vgm_unmap(p, b->size);
-	p = __vgm_mmap(b, 0, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
-	igt_assert_f(p, "mapping the blob again after munmap failed: %s\n", strerror(err));
+	p = __vgm_mmap_skewed(b, via, 0, b->size, PROT_READ | PROT_WRITE, &err);
+	igt_assert_f(p, "mapping the blob again after munmap (%s) failed: %s\n",
+		     via == VGM_VIA_DRM ? "DRM file" : "dma-buf", strerror(err));
 	vgm_track(p, b->size);
 	return p;
 }
@@ -1417,6 +1476,42 @@ int vgm_assert_ptes(const void *p, uint64_t len, const char *what)
 		     "%s: the pages of one mapping have different cache modes (%s)\n", what, desc);
 	igt_assert_f(s.writable, "%s: a shared read-write mapping has read-only entries\n", what);
 	return s.cache;
+}
+
+uint64_t vgm_present(const void *p, uint64_t len, uint64_t *pmd)
+{
+	struct vgm_ptdump pt;
+	struct vgm_span s;
+	int ret;
+
+	ret = vgm_ptdump_read(&pt);
+	igt_require_f(ret == 0, "cannot read the page tables of this process (debugfs page_tables, CONFIG_PTDUMP_DEBUGFS): %s\n",
+		      strerror(-ret));
+	vgm_ptdump_span(&pt, (uintptr_t)p, len, &s);
+	vgm_ptdump_free(&pt);
+	if (pmd)
+		*pmd = s.pmd_bytes;
+	return s.present;
+}
+
+bool vgm_assert_unfaulted(const struct vgm_ctx *c, const void *p, uint64_t len,
+			  const char *what)
+{
+	uint64_t pmd, present = vgm_present(p, len, &pmd);
+
+	if (!present) {
+		igt_debug("%s: [%p+0x%" PRIx64 "] not in the page tables yet\n", what, p, len);
+		return true;
+	}
+	if (!c->have_query) {
+		igt_info("%s: %" PRIu64 " of %" PRIu64 " KiB untouched pages are in the page tables already: this kernel maps host-visible blobs at mmap (stock: io_remap_pfn_range), no fault to take here (not failed)\n",
+			 what, present / 1024, len / 1024);
+		return false;
+	}
+	igt_assert_f(false,
+		     "%s: %" PRIu64 " of %" PRIu64 " KiB (%" PRIu64 " KiB in PMD entries) of pages never touched are in the page tables already: the operation will not fault them in (a driver that maps eagerly, or further than 16 PTEs from a faulting page)\n",
+		     what, present / 1024, len / 1024, pmd / 1024);
+	return false;
 }
 
 /* ------------------------------------------------------------- physical */

@@ -316,8 +316,27 @@ void vgm_check_platform_refusal(struct vgm_ctx *c, const struct vgm_blob *b,
 /* whole mapping through the DRM file; skips if the guest refused as it must */
 void *vgm_map_or_skip(struct vgm_ctx *c, const struct vgm_blob *b,
 		      struct vgm_expect *e);
-/* map, stamp every page with @seed, unmap, and map again (untouched, tracked) */
-void *vgm_map_fresh(struct vgm_ctx *c, const struct vgm_blob *b, uint32_t seed);
+/*
+ * Map the whole blob (skipping if the guest refuses it as it must; *e, if
+ * not NULL, gets the expectation), stamp every page with @seed, unmap it
+ * and map it again through @via, untouched and tracked, at a user address
+ * that is VGM_SKEW off its physical address modulo 2 MiB: no fault can
+ * map a PMD there, every first touch is a 4 KiB fault.
+ */
+void *vgm_map_fresh(struct vgm_ctx *c, const struct vgm_blob *b, enum vgm_via via,
+		    uint32_t seed, struct vgm_expect *e);
+
+/* user address minus physical address, modulo 2 MiB, of a skewed mapping */
+#define VGM_SKEW (64 * VGM_KIB)
+/*
+ * The start of len bytes of PROT_NONE anonymous memory at an address that
+ * is VGM_SKEW off @phys modulo 2 MiB: a place to mmap (MAP_FIXED) or
+ * mremap (MREMAP_FIXED) a mapping of the blob page at @phys to.
+ */
+void *vgm_skewed_spot(uint64_t phys, uint64_t len);
+/* mmap [off, off + len) of @b through @via at such a place (NULL, *err) */
+void *__vgm_mmap_skewed(const struct vgm_blob *b, enum vgm_via via, uint64_t off,
+			uint64_t len, int prot, int *err);
 
 /* ---- page contents ---- */
 
@@ -360,6 +379,17 @@ void vgm_ptdump_span(const struct vgm_ptdump *pt, uint64_t start,
 		     uint64_t len, struct vgm_span *s);
 /* ptdump of [p, p + len): every page present with one cache mode; returns it */
 int vgm_assert_ptes(const void *p, uint64_t len, const char *what);
+/* bytes of [p, p + len) present in the page tables; in PMD entries in *pmd (may be NULL) */
+uint64_t vgm_present(const void *p, uint64_t len, uint64_t *pmd);
+/*
+ * Nothing of [p, p + len), which was never touched, is in the page tables
+ * yet: the next touch is a fault of the driver. Our kernel maps at fault
+ * time (16 PTEs from the faulting page on, or a PMD) and must pass;
+ * kernels without VIRTGPU_PARAM_MAP_CACHING (stock) map everything at mmap
+ * (io_remap_pfn_range): there it is logged, not failed, and false returned.
+ */
+bool vgm_assert_unfaulted(const struct vgm_ctx *c, const void *p, uint64_t len,
+			  const char *what);
 
 /* ---- physical addresses and PAT ---- */
 

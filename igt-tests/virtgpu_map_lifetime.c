@@ -25,13 +25,24 @@
  *		after munmap the blob is freed (its PAT reservation is gone).
  *
  * SUBTEST: close-fd
- * Description: The DRM file is closed while the blob is mapped: the
- *		mapping keeps working.
+ * Description: A blob of 2.25 MiB is mapped through its dma-buf (placed
+ *		off PMD alignment: 4 KiB faults only), one page touched; then
+ *		the DRM file, the GEM handle and the dma-buf's fd are closed,
+ *		so that only the dma-buf the mapping holds owns the blob. The
+ *		blob stays listed in debugfs as mapped, the untouched pages
+ *		are not in the page tables (on kernels that map at fault
+ *		time), and their first faults show the blob's data, with the
+ *		cache mode of before and the host's, and PAT's reservation
+ *		still there; once the mapping goes, the reservation goes.
  *
  * SUBTEST: fork
- * Description: A forked child reads what the parent wrote (pages the
- *		parent touched and pages it did not) and the parent reads what
- *		the child wrote: the mapping is shared.
+ * Description: In a 2.25 MiB mapping placed off PMD alignment, the parent
+ *		touches one page; the pages from 256 KiB on are not in the page
+ *		tables, in the parent or in the child after fork() (kernels
+ *		that map at fault time). The child's first faults read the
+ *		parent's data with the parent's cache mode, and the pages it
+ *		writes are, after it exited, first faults of the parent that
+ *		read what it wrote.
  *
  * SUBTEST: ptrace
  * Description: PTRACE_PEEKDATA/POKEDATA and /proc/pid/mem read and write a
@@ -40,17 +51,31 @@
  *		/proc/self/mem does the same for the process itself.
  *
  * SUBTEST: mremap
+ * Description: A 2.25 MiB mapping placed off PMD alignment, one page
+ *		touched, is moved to another such place: the untouched pages
+ *		are not in the page tables before or after the move (kernels
+ *		that map at fault time), their first faults at the new address
+ *		show the blob's pages in order with the cache mode of before;
+ *		shrinking it keeps the data.
+ *
+ * SUBTEST: mremap-grow
  * Description: Growing the mapping is refused (EFAULT: VM_DONTEXPAND,
- *		VM_PFNMAP), shrinking it and moving it keep the data, and pages
- *		first touched after the move are the blob's.
+ *		VM_PFNMAP) and the data stays. Enforced by DRM core/core mm,
+ *		not driver proof.
  *
  * SUBTEST: madvise-dontneed
  * Description: MADV_DONTNEED on the mapping fails with EINVAL (a PFN
- *		mapping has no pages to drop) and the data stays.
+ *		mapping has no pages to drop) and the data stays. Enforced by
+ *		DRM core/core mm, not driver proof.
  *
  * SUBTEST: split-vma
- * Description: Unmapping a page in the middle of a mapping leaves two
- *		mappings whose untouched pages still fault in the right pages.
+ * Description: A page is unmapped 800 KiB into a 2.25 MiB mapping placed
+ *		off PMD alignment, of which one page was touched: the two
+ *		mappings left have no page table entries beyond that page's
+ *		fault (kernels that map at fault time), the fault of the page
+ *		before the hole maps nothing in it, and the first faults of
+ *		either mapping show the blob's pages at their offsets, with the
+ *		cache mode of before.
  *
  * SUBTEST: mprotect
  * Description: A read-only mprotect of a mapping with PMD and PTE entries
@@ -58,9 +83,13 @@
  *		reads; making it writable again keeps the cache mode too.
  *
  * SUBTEST: syscall-io
- * Description: The kernel reads and writes the mapping for system calls
+ * Description: The kernel reads and writes an untouched 2.25 MiB mapping
+ *		placed off PMD alignment, none of whose pages is in the page
+ *		tables (kernels that map at fault time), for system calls
  *		(write() from it into a pipe, read() from a pipe into it),
- *		faulting pages in from kernel mode.
+ *		faulting pages in from kernel mode: with the blob's bytes and
+ *		the host's cache mode, and what read() stored is what another
+ *		mapping of the blob reads.
  *
  * SUBTEST: hook-unmap
  * Description: After the host unmapped the blob, every touch of its DRM
@@ -195,47 +224,155 @@ static void test_close_handle(void)
 	vgm_ctx_close(&c);
 }
 
-static void test_close_fd(void)
+/*
+ * Blobs of the subtests that need first faults after an operation: large
+ * enough that the 16 pages a 4 KiB fault maps on our kernel are a small
+ * part, mapped skewed (vgm_map_fresh()) so that no fault maps a PMD.
+ */
+#define BIG (2 * VGM_MIB + 256 * VGM_KIB)
+#define BIG_PAGES (BIG / VGM_PAGE)
+/* past the 16 pages a fault of page 0 maps */
+#define FAR 64
+
+/* pages [first, first + n) of the blob, as mapped at p */
+static void assert_blob_pages(const uint8_t *p, uint64_t first, uint64_t n,
+			      uint32_t seed, const char *what)
 {
-	struct vgm_ctx c;
-	struct vgm_blob b;
-	struct vgm_expect e;
-	uint8_t *p;
+	uint64_t i;
 
-	vgm_ctx_open(&c);
-	vgm_blob_create(c.fd, SIZE, &b);
-	p = vgm_map_or_skip(&c, &b, &e);
-	vgm_write_stamps(p, SIZE / 2, 12);
-	vgm_ctx_close(&c);
-
-	vgm_assert_stamps(p, SIZE / 2, 12, "after closing the DRM file");
-	vgm_write_stamps(p, SIZE, 13);
-	vgm_assert_stamps(p, SIZE, 13, "written after closing the DRM file");
-	vgm_unmap(p, SIZE);
+	for (i = 0; i < n; i++)
+		igt_assert_f(*(const volatile uint32_t *)(p + i * VGM_PAGE) == vgm_stamp(seed, first + i),
+			     "%s: page %" PRIu64 " of the blob shows another page\n", what, first + i);
 }
 
+/* the cache mode of a mapping after an operation: as before it, and the host's */
+static void assert_cache_kept(const struct vgm_expect *e, int cache, int before, const char *what)
+{
+	igt_assert_f(cache == before, "%s: the pages are %s, the ones mapped before were %s\n",
+		     what, vgm_cache_name(cache), vgm_cache_name(before));
+	if (e->cache != VGM_CACHE_ANY)
+		igt_assert_f(cache == e->cache, "%s: host-%s memory (map_info 0x%x) is mapped %s, expected %s\n",
+			     what, vgm_attr_name(e->attr), e->map_info, vgm_cache_name(cache),
+			     vgm_cache_name(e->cache));
+}
+
+/*
+ * Only a dma-buf mapping can outlive the DRM file: a mapping of the DRM
+ * file holds that file (and so every handle) until it goes. Here the VMA
+ * holds the dma-buf's file, and nothing else holds the blob once the DRM
+ * file, the handle and the dma-buf's fd are closed.
+ */
+static void test_close_fd(void)
+{
+	struct vgm_hv_blob *list;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint64_t phys = 0;
+	bool have_phys;
+	int cache0, cache, fd, n, i, sig, left;
+	uint32_t v = 0;
+	uint8_t *p;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, BIG, &b);
+	/* stamps through the DRM file, then an untouched dma-buf mapping whose fd is closed at once */
+	p = vgm_map_fresh(&c, &b, VGM_VIA_DMABUF, 12, &e);
+	have_phys = vgm_blob_try_phys(&b, &phys);
+	/* one fault before the close */
+	assert_blob_pages(p, 0, 1, 12, "dma-buf mapping before the close");
+	cache0 = vgm_assert_ptes(p, VGM_PAGE, "dma-buf mapping before the close");
+
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+	/* what the driver frees late (from a work item, on the host's answer) has time to go */
+	usleep(200 * 1000);
+
+	/* the blob keeps its place in the window, mapped */
+	fd = vgm_open_render();
+	if (vgm_blob_list(fd, &list, &n) == 0) {
+		for (i = 0; i < n && list[i].res != b.res; i++)
+			;
+		igt_assert_f(i < n,
+			     "resource %u left debugfs %s once its DRM file, handle and dma-buf fd were closed, while a mapping of its dma-buf remains\n",
+			     b.res, VGM_BLOBS_DEBUGFS);
+		igt_assert_f(!strcmp(list[i].state, "mapped"),
+			     "resource %u is in state %s once its DRM file, handle and dma-buf fd were closed, while a mapping of its dma-buf remains; expected mapped\n",
+			     b.res, list[i].state);
+		free(list);
+	}
+	close(fd);
+
+	/* first faults after the close: the blob's data, with the attribute of before */
+	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE,
+			     "dma-buf mapping after the close");
+	vgm_sigbus_install();
+	sig = vgm_probe_read(p + BIG - VGM_PAGE, &v);
+	vgm_sigbus_restore();
+	igt_assert_f(!sig,
+		     "a first fault of the dma-buf mapping after the DRM file, the handle and the dma-buf fd were closed raised %s: the dma-buf still owns the blob\n",
+		     strsignal(sig));
+	assert_blob_pages(p, 0, BIG_PAGES, 12, "first faults after the DRM file, handle and dma-buf fd were closed");
+	vgm_write_stamps(p, BIG, 13);
+	vgm_assert_stamps(p, BIG, 13, "written after the close");
+	cache = vgm_assert_ptes(p, BIG, "dma-buf mapping after the close");
+	assert_cache_kept(&e, cache, cache0, "dma-buf mapping after the close");
+	if (have_phys)
+		vgm_assert_pat(phys, BIG, cache, "the blob's PAT reservation after the close");
+	vgm_unmap(p, BIG);
+
+	/* the last mapping went: so does the blob */
+	if (have_phys) {
+		left = vgm_pat_count_settled(phys, BIG, 5000);
+		igt_assert_f(left <= 0,
+			     "%d PAT reservations of the blob's range [0x%" PRIx64 "+0x%" PRIx64 "] remain 5 s after its last mapping, the dma-buf's, went\n",
+			     left, phys, (uint64_t)BIG);
+	}
+}
+
+/*
+ * fork() copies the page tables of PFN mappings: the pages the parent
+ * touched are there in the child, the others fault in the child, in its own
+ * page tables; the child's faults do not map anything in the parent's.
+ */
 static void test_fork(void)
 {
+	const uint64_t u0 = FAR, un = 96;	/* read first by the child */
+	const uint64_t w0 = 256, wn = 96;	/* written first by the child */
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
 	uint8_t *p;
+	int cache0, cache;
 
 	vgm_ctx_open(&c);
-	vgm_blob_create(c.fd, SIZE, &b);
-	p = vgm_map_or_skip(&c, &b, &e);
-	/* the parent touches only the first half */
-	vgm_write_stamps(p, SIZE / 2, 14);
+	vgm_blob_create(c.fd, BIG, &b);
+	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 14, &e);
+	/* the parent faults in the first page (and the 15 after it) only */
+	assert_blob_pages(p, 0, 1, 14, "parent before fork");
+	cache0 = vgm_assert_ptes(p, VGM_PAGE, "parent before fork");
+	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE, "parent before fork");
 
 	igt_fork(child, 1) {
-		vgm_assert_stamps(p, SIZE / 2, 14, "child reads what the parent wrote");
-		vgm_write_stamps(p, SIZE, 15);
-		vgm_assert_stamps(p, SIZE, 15, "child reads what it wrote");
+		vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE,
+				     "child right after fork");
+		assert_blob_pages(p, 0, 1, 14, "child reads the page the parent touched");
+		assert_blob_pages(p + u0 * VGM_PAGE, u0, un, 14, "child's first faults");
+		igt_assert_f(vgm_assert_ptes(p + u0 * VGM_PAGE, un * VGM_PAGE, "child's first faults") == cache0,
+			     "the child's faults map another cache mode than the parent's\n");
+		vgm_write_stamps(p + w0 * VGM_PAGE, wn * VGM_PAGE, 15);
+		vgm_assert_stamps(p + w0 * VGM_PAGE, wn * VGM_PAGE, 15, "child reads what it wrote");
 	}
 	igt_waitchildren();
 
-	vgm_assert_stamps(p, SIZE, 15, "parent reads what the child wrote");
-	vgm_unmap(p, SIZE);
+	/* the child is gone (its VMA closed): the parent's first faults still work */
+	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE,
+			     "parent after the child faulted and exited");
+	vgm_assert_stamps(p + w0 * VGM_PAGE, wn * VGM_PAGE, 15, "parent's first faults read what the child wrote");
+	assert_blob_pages(p + u0 * VGM_PAGE, u0, un, 14, "parent's first faults of the pages the child read");
+	cache = vgm_assert_ptes(p + w0 * VGM_PAGE, wn * VGM_PAGE, "parent after the child");
+	assert_cache_kept(&e, cache, cache0, "parent after the child");
+	vgm_unmap(p, BIG);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
 }
@@ -417,15 +554,64 @@ static void test_mremap(void)
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
+	uint64_t phys = 0;
 	uint8_t *p, *q, *spot;
-	int cache, moved;
+	int cache0, cache, err;
+	bool moved;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create(c.fd, BIG, &b);
+	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 18, &e);
+	if (!vgm_blob_try_phys(&b, &phys))
+		phys = 0;
+	/* touch the first page only: the pages from FAR on fault after the move */
+	assert_blob_pages(p, 0, 1, 18, "before mremap");
+	cache0 = vgm_assert_ptes(p, VGM_PAGE, "before mremap");
+	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE, "before mremap");
+
+	/* move it, to a place as far from PMD alignment as the old one */
+	spot = vgm_skewed_spot(phys, BIG);
+	q = mremap(p, BIG, BIG, MREMAP_MAYMOVE | MREMAP_FIXED, spot);
+	err = errno;
+	moved = q == spot;
+	if (!moved)
+		munmap(spot, BIG);
+	igt_assert_f(moved, "moving the mapping failed: %s\n", q == MAP_FAILED ? strerror(err) : "moved elsewhere");
+	vgm_untrack(p);
+	vgm_track(q, BIG);
+	vgm_assert_unfaulted(&c, q + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE, "after mremap");
+
+	/* first faults at the new address: the blob's own pages, in order */
+	assert_blob_pages(q, 0, 1, 18, "the page touched before the move");
+	assert_blob_pages(q, 0, BIG_PAGES, 18, "pages first touched after the move");
+	cache = vgm_assert_ptes(q, BIG, "after mremap");
+	assert_cache_kept(&e, cache, cache0, "after mremap");
+	vgm_write_stamps(q, BIG, 19);
+
+	/* shrink it */
+	p = mremap(q, BIG, BIG / 2, 0);
+	igt_assert_f(p == q, "shrinking the mapping failed: %s\n", strerror(errno));
+	vgm_assert_stamps(p, BIG / 2, 19, "after shrinking the mapping");
+	vgm_unmap(p, BIG / 2);
+
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_assert_stamps(p, BIG, 19, "through a new mapping after mremap");
+	vgm_unmap(p, BIG);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+static void test_mremap_grow(void)
+{
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	uint8_t *p, *q;
 
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, SIZE, &b);
 	p = vgm_map_or_skip(&c, &b, &e);
-	/* touch the first half only: the second half faults after the move */
-	vgm_write_stamps(p, SIZE / 2, 18);
-	cache = vgm_assert_ptes(p, SIZE / 2, "before mremap");
+	vgm_write_stamps(p, SIZE, 18);
 
 	q = mremap(p, SIZE, 2 * SIZE, 0);
 	igt_assert_f(q == MAP_FAILED && errno == EFAULT,
@@ -435,31 +621,7 @@ static void test_mremap(void)
 	igt_assert_f(q == MAP_FAILED && errno == EFAULT,
 		     "growing the mapping with MREMAP_MAYMOVE: %s, expected EFAULT\n",
 		     q == MAP_FAILED ? strerror(errno) : "it grew");
-
-	/* move it */
-	spot = mmap(NULL, SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	igt_assert(spot != MAP_FAILED);
-	q = mremap(p, SIZE, SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, spot);
-	moved = q == spot;
-	if (!moved)
-		munmap(spot, SIZE);
-	igt_assert_f(moved, "moving the mapping failed: %s\n", strerror(errno));
-	vgm_untrack(p);
-	vgm_track(q, SIZE);
-	vgm_assert_stamps(q, SIZE / 2, 18, "after moving the mapping");
-	vgm_write_stamps(q, SIZE, 19);
-	vgm_assert_stamps(q, SIZE, 19, "pages first touched after the move");
-	igt_assert_f(vgm_assert_ptes(q, SIZE, "after mremap") == cache,
-		     "moving the mapping changed its cache mode\n");
-
-	/* shrink it */
-	p = mremap(q, SIZE, SIZE / 2, 0);
-	igt_assert_f(p == q, "shrinking the mapping failed: %s\n", strerror(errno));
-	vgm_assert_stamps(p, SIZE / 2, 19, "after shrinking the mapping");
-	vgm_unmap(p, SIZE / 2);
-
-	p = vgm_map_or_skip(&c, &b, &e);
-	vgm_assert_stamps(p, SIZE, 19, "through a new mapping after mremap");
+	vgm_assert_stamps(p, SIZE, 18, "after the refused growth");
 	vgm_unmap(p, SIZE);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
@@ -489,36 +651,44 @@ static void test_madvise(void)
 	vgm_ctx_close(&c);
 }
 
-/* pages [first, first + n) of the blob, as mapped at p */
-static void assert_blob_pages(const uint8_t *p, uint64_t first, uint64_t n,
-			      uint32_t seed, const char *what)
-{
-	uint64_t i;
-
-	for (i = 0; i < n; i++)
-		igt_assert_f(*(const volatile uint32_t *)(p + i * VGM_PAGE) == vgm_stamp(seed, first + i),
-			     "%s: page %" PRIu64 " of the blob shows another page\n", what, first + i);
-}
-
 static void test_split_vma(void)
 {
+	const uint64_t hole = 200;
 	struct vgm_ctx c;
 	struct vgm_blob b;
-	uint64_t pages = SIZE / VGM_PAGE;
+	struct vgm_expect e;
 	uint8_t *p;
+	int cache0, cache;
 
 	vgm_ctx_open(&c);
-	vgm_blob_create(c.fd, SIZE, &b);
-	p = vgm_map_fresh(&c, &b, 21);
-	/* touch page 0 only, then cut page 2 out: pages 1 and 3.. fault later */
+	vgm_blob_create(c.fd, BIG, &b);
+	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 21, &e);
+	/* touch page 0 only, then cut page @hole out: the rest faults in two VMAs */
 	assert_blob_pages(p, 0, 1, 21, "before the split");
-	igt_assert_eq(munmap(p + 2 * VGM_PAGE, VGM_PAGE), 0);
-	assert_blob_pages(p, 0, 2, 21, "mapping before the hole");
-	assert_blob_pages(p + 3 * VGM_PAGE, 3, pages - 3, 21, "mapping after the hole");
-	vgm_assert_ptes(p + 3 * VGM_PAGE, SIZE - 3 * VGM_PAGE, "mapping after the hole");
+	cache0 = vgm_assert_ptes(p, VGM_PAGE, "before the split");
+	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE, "before the split");
+	igt_assert_eq(munmap(p + hole * VGM_PAGE, VGM_PAGE), 0);
+	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, (hole - FAR) * VGM_PAGE, "mapping before the hole");
+	vgm_assert_unfaulted(&c, p + (hole + 1) * VGM_PAGE, (BIG_PAGES - hole - 1) * VGM_PAGE,
+			     "mapping after the hole");
+
+	/* the last page before the hole: what its fault maps ends with its VMA */
+	assert_blob_pages(p + (hole - 1) * VGM_PAGE, hole - 1, 1, 21, "last page before the hole");
+	igt_assert_f(vgm_present(p + hole * VGM_PAGE, VGM_PAGE, NULL) == 0,
+		     "the unmapped page between the two mappings has a page table entry after a fault of the page before it\n");
+	/* first faults of the second VMA, which starts hole + 1 pages into the blob */
+	assert_blob_pages(p + (hole + 1) * VGM_PAGE, hole + 1, BIG_PAGES - hole - 1, 21,
+			  "mapping after the hole");
+	assert_blob_pages(p, 0, hole, 21, "mapping before the hole");
+	cache = vgm_assert_ptes(p, hole * VGM_PAGE, "mapping before the hole");
+	assert_cache_kept(&e, cache, cache0, "mapping before the hole");
+	cache = vgm_assert_ptes(p + (hole + 1) * VGM_PAGE, (BIG_PAGES - hole - 1) * VGM_PAGE,
+				"mapping after the hole");
+	assert_cache_kept(&e, cache, cache0, "mapping after the hole");
+
 	vgm_untrack(p);
-	munmap(p, 2 * VGM_PAGE);
-	munmap(p + 3 * VGM_PAGE, SIZE - 3 * VGM_PAGE);
+	munmap(p, hole * VGM_PAGE);
+	munmap(p + (hole + 1) * VGM_PAGE, (BIG_PAGES - hole - 1) * VGM_PAGE);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
 }
@@ -591,34 +761,52 @@ static void test_mprotect(void)
 
 static void test_syscall_io(void)
 {
+	const uint64_t src = 100, dst = 300;	/* far apart: two faults of their own */
 	struct vgm_ctx c;
 	struct vgm_blob b;
-	uint8_t *p, buf[2 * VGM_PAGE];
-	int fds[2];
+	struct vgm_expect e;
+	uint8_t *p, *q, buf[2 * VGM_PAGE];
+	int fds[2], err, cache;
+	bool landed;
 	ssize_t r;
 
 	vgm_ctx_open(&c);
-	vgm_blob_create(c.fd, SIZE, &b);
+	vgm_blob_create(c.fd, BIG, &b);
 	/* a fresh mapping: the kernel's accesses are the first faults */
-	p = vgm_map_fresh(&c, &b, 27);
+	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 27, &e);
+	vgm_assert_unfaulted(&c, p, BIG, "before the system calls");
 
 	igt_assert_eq(pipe(fds), 0);
-	r = write(fds[1], p + 2 * VGM_PAGE, sizeof(buf));
+	r = write(fds[1], p + src * VGM_PAGE, sizeof(buf));
 	igt_assert_f(r == (ssize_t)sizeof(buf), "write() from the mapping: %s\n", r < 0 ? strerror(errno) : "short");
 	r = read(fds[0], buf, sizeof(buf));
 	igt_assert_eq(r, (ssize_t)sizeof(buf));
-	igt_assert_f(*(uint32_t *)buf == vgm_stamp(27, 2) && *(uint32_t *)(buf + VGM_PAGE) == vgm_stamp(27, 3),
+	igt_assert_f(*(uint32_t *)buf == vgm_stamp(27, src) &&
+		     *(uint32_t *)(buf + VGM_PAGE) == vgm_stamp(27, src + 1),
 		     "write() from the mapping sent other bytes than the blob holds\n");
+	cache = vgm_assert_ptes(p + src * VGM_PAGE, sizeof(buf), "pages write() faulted in");
+	assert_cache_kept(&e, cache, cache, "pages write() faulted in");
 
 	memset(buf, 0x3c, sizeof(buf));
 	igt_assert_eq(write(fds[1], buf, sizeof(buf)), (ssize_t)sizeof(buf));
-	r = read(fds[0], p + 6 * VGM_PAGE, sizeof(buf));
+	r = read(fds[0], p + dst * VGM_PAGE, sizeof(buf));
 	igt_assert_f(r == (ssize_t)sizeof(buf), "read() into the mapping: %s\n", r < 0 ? strerror(errno) : "short");
-	igt_assert_f(p[6 * VGM_PAGE] == 0x3c && p[8 * VGM_PAGE - 1] == 0x3c,
-		     "read() into the mapping did not land in the blob\n");
 	close(fds[0]);
 	close(fds[1]);
-	vgm_unmap(p, SIZE);
+	igt_assert_f(vgm_assert_ptes(p + dst * VGM_PAGE, sizeof(buf), "pages read() faulted in") == cache,
+		     "the pages read() faulted in have another cache mode than those of write()\n");
+	igt_assert_f(p[dst * VGM_PAGE] == 0x3c && p[(dst + 2) * VGM_PAGE - 1] == 0x3c,
+		     "read() into the mapping did not land where the mapping reads\n");
+
+	/* the bytes are in the blob: a new mapping reads them, and the rest unchanged */
+	q = __vgm_mmap(&b, 0, BIG, PROT_READ, MAP_SHARED, &err);
+	igt_assert_f(q, "a second mapping of the blob failed: %s\n", strerror(err));
+	landed = q[dst * VGM_PAGE] == 0x3c && q[(dst + 2) * VGM_PAGE - 1] == 0x3c &&
+		 *(volatile uint32_t *)(q + (dst + 2) * VGM_PAGE) == vgm_stamp(27, dst + 2) &&
+		 *(volatile uint32_t *)(q + src * VGM_PAGE) == vgm_stamp(27, src);
+	munmap(q, BIG);
+	igt_assert_f(landed, "a second mapping of the blob does not read what read() put into the first one\n");
+	vgm_unmap(p, BIG);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
 }
@@ -1549,7 +1737,7 @@ int igt_main()
 	igt_subtest("close-handle")
 		test_close_handle();
 
-	igt_describe("The mapping outlives the DRM file.");
+	igt_describe("A dma-buf mapping outlives the DRM file, every handle and the dma-buf fd.");
 	igt_subtest("close-fd")
 		test_close_fd();
 
@@ -1565,11 +1753,15 @@ int igt_main()
 	igt_subtest("proc-mem-readonly")
 		test_proc_mem_readonly();
 
-	igt_describe("mremap cannot grow the mapping; moves and shrinks keep the data.");
+	igt_describe("Pages first touched after mremap moved the mapping fault in the blob's pages.");
 	igt_subtest("mremap")
 		test_mremap();
 
-	igt_describe("MADV_DONTNEED is refused and drops nothing.");
+	igt_describe("mremap cannot grow the mapping (enforced by DRM core/core mm, not driver proof).");
+	igt_subtest("mremap-grow")
+		test_mremap_grow();
+
+	igt_describe("MADV_DONTNEED is refused and drops nothing (enforced by DRM core/core mm, not driver proof).");
 	igt_subtest("madvise-dontneed")
 		test_madvise();
 
