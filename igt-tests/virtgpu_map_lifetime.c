@@ -1150,12 +1150,13 @@ static void test_killed_waiter(void)
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
-	char state, wchan[64], *clock;
+	char state = '?', wchan[64] = "", *clock;
 	uint32_t handle, res;
-	int status = 0;
+	int status = 0, ret;
+	bool left = false;
 	cpu_set_t cpu;
 	pid_t pid;
-	long nr;
+	long nr = -2;
 	uint8_t *p;
 
 	vgm_host_get(&host);
@@ -1201,14 +1202,30 @@ static void test_killed_waiter(void)
 	igt_assert(sched_setscheduler(0, SCHED_OTHER, &other) == 0);
 	igt_assert(pid > 0);
 
-	/* the child sleeps in mmap() (killable sleeps show as D too) */
+	/*
+	 * The child sleeps in mmap() (killable sleeps show as D too), seen
+	 * before the host answers; every wait here has a deadline.
+	 */
 	for (;;) {
 		task_state(pid, &state, &nr, wchan, sizeof(wchan));
 		if (state == 'D' && nr == SYS_mmap)
 			break;
-		igt_assert_f(waitpid(pid, &status, WNOHANG) == 0,
-			     "the child left mmap() (status 0x%x) before it was seen waiting in it: is the host's answer really late?\n",
-			     status);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			left = true;
+		seen_ns = igt_nsec_elapsed(&sent);
+		if (left || seen_ns >= late_ns) {
+			if (!left) {
+				kill(pid, SIGKILL);
+				vgm_reap(pid, late_ns + 30000000000ull, &status, &reap_ns);
+			}
+			munlockall();
+			igt_assert_f(!left,
+				     "the child left mmap() (status 0x%x) before it was seen waiting in it: is the host's answer really late?\n",
+				     status);
+			igt_assert_f(false,
+				     "the child was not seen asleep in mmap() (state %c, system call %ld, wchan %s) within %" PRIu64 " ms of its MAP_BLOB, when the host's answer was due\n",
+				     state, nr, wchan, late_ns / 1000000);
+		}
 		sched_yield();
 	}
 	seen_ns = igt_nsec_elapsed(&sent);
@@ -1216,9 +1233,13 @@ static void test_killed_waiter(void)
 		     seen_ns / 1000000);
 	igt_gettime(&killed);
 	igt_assert_eq(kill(pid, SIGKILL), 0);
-	igt_assert_eq(waitpid(pid, &status, 0), pid);
-	reap_ns = igt_nsec_elapsed(&killed);
+	/* an uninterruptible wait ends with the answer: 30 s more is a task stuck for good */
+	ret = vgm_reap(pid, late_ns + 30000000000ull, &status, &reap_ns);
 	gone_ns = igt_nsec_elapsed(&sent);
+	munlockall();
+	igt_assert_f(ret == 0,
+		     "the child killed while waiting in mmap() (wchan %s) is not reaped %" PRIu64 " s after SIGKILL, long after the host's answer: stuck\n",
+		     wchan, reap_ns / 1000000000);
 	igt_info("waiter seen in mmap() (wchan %s) %" PRIu64 " us after MAP_BLOB went out; reaped %" PRIu64 " us after SIGKILL; the host answers %" PRIu64 " ms after MAP_BLOB\n",
 		 wchan, seen_ns / 1000, reap_ns / 1000, late_ns / 1000000);
 	igt_assert_f(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
@@ -1226,7 +1247,6 @@ static void test_killed_waiter(void)
 	igt_assert_f(gone_ns < late_ns,
 		     "the child, killed while waiting in mmap() (wchan %s), was reaped %" PRIu64 " ms after MAP_BLOB went out, not before the host's answer (%" PRIu64 " ms): the wait is not killable\n",
 		     wchan, gone_ns / 1000000, late_ns / 1000000);
-	munlockall();
 
 	/* then the answer comes: the blob maps as it says, and the device works */
 	p = vgm_map_or_skip(&c, &b, &e);
