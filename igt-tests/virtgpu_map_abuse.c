@@ -46,9 +46,16 @@
  *		and blobs never mapped on the host (ENXIO).
  *
  * SUBTEST: fault-vs-unmap
- * Description: Threads fault every page of a blob (PMD and PTE mapped)
- *		while the host unmaps it: no hang, every thread reads correct
- *		data until it gets SIGBUS, and nothing reads after the unmap.
+ * Description: Four threads read pages 97 pages apart all over a 4 MiB +
+ *		64 KiB blob mapped off PMD alignment (4 KiB faults only, none
+ *		touched before), from the start, while the test unmaps and
+ *		remaps the blob on the host through the debugfs hook for
+ *		1.5 s (the unmap's zap makes every later read a fault again).
+ *		Every read gives the blob's data or SIGBUS, no other signal,
+ *		none succeeds between an unmap and the next remap, a page the
+ *		test thread faulted in raises SIGBUS right after every unmap,
+ *		no thread hangs (10 s), the blob ends with its data and the
+ *		host's attribute in 4 KiB PTEs, and the kernel logs no splat.
  *
  * SUBTEST: fault-vs-remap
  * Description: Threads fault every page of a blob while the host unmaps and
@@ -308,36 +315,40 @@ static void test_hook_errors(void)
 	vgm_ctx_close(&c);
 }
 
-struct worker {
+struct racer {
 	pthread_t thread;
 	int id;
 	uint8_t *p;
 	uint64_t pages;
 	uint32_t seed;
 	volatile int *stop;
-	volatile int *unmapped;
-	uint64_t reads, bad, stale, sigbus;
+	volatile unsigned int *phase;	/* odd: the blob is unmapped on the host */
+	uint64_t reads, sigbus, bad, stale;
 	int other_sig;
 	uint64_t bad_page, stale_page;
+	uint32_t bad_val;
 	volatile int done;
 };
 
-static void *worker_fn(void *arg)
+/*
+ * Reads pages spread over the blob, 97 pages apart (more than the 16 PTEs
+ * one fault maps): every read after a revoke zapped the PTEs is a fault.
+ */
+static void *racer_fn(void *arg)
 {
-	struct worker *w = arg;
+	struct racer *w = arg;
 	uint64_t i;
 
 	for (i = 0; !*w->stop; i++) {
-		uint64_t page = (i * 7919 + (uint64_t)w->id * 131) % w->pages;
-		int was_unmapped = __atomic_load_n(w->unmapped, __ATOMIC_ACQUIRE);
+		uint64_t page = (i * 97 + (uint64_t)w->id * 331) % w->pages;
+		unsigned int before = __atomic_load_n(w->phase, __ATOMIC_ACQUIRE), after;
 		uint32_t v = 0;
 		int sig;
 
 		sig = vgm_probe_read(w->p + page * VGM_PAGE, &v);
+		after = __atomic_load_n(w->phase, __ATOMIC_ACQUIRE);
 		if (sig == SIGBUS) {
-			/* keep going a while: nothing may read after this */
-			if (++w->sigbus >= 256)
-				break;
+			w->sigbus++;
 			continue;
 		}
 		if (sig) {
@@ -345,12 +356,15 @@ static void *worker_fn(void *arg)
 			break;
 		}
 		w->reads++;
-		if (w->sigbus || was_unmapped) {
+		if (v != vgm_stamp(w->seed, page)) {
+			if (!w->bad++) {
+				w->bad_page = page;
+				w->bad_val = v;
+			}
+		} else if (before == after && (before & 1)) {
+			/* the whole read lay between an unmap and the next remap */
 			if (!w->stale++)
 				w->stale_page = page;
-		} else if (v != vgm_stamp(w->seed, page)) {
-			if (!w->bad++)
-				w->bad_page = page;
 		}
 	}
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
@@ -358,83 +372,116 @@ static void *worker_fn(void *arg)
 }
 
 #define NWORKERS 6
+#define NRACERS 4
+#define RACE_NS 1500000000ull
 
 static void test_fault_vs_unmap(void)
 {
-	struct worker w[NWORKERS] = {};
-	volatile int stop = 0, unmapped = 0;
+	struct racer w[NRACERS] = {};
+	volatile unsigned int phase = 0;
+	volatile int stop = 0;
 	struct timespec start = {}, deadline;
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
-	bool all_done, warm;
-	uint64_t size = 4 * VGM_MIB + 4 * VGM_KIB;
+	uint64_t size = 4 * VGM_MIB + 64 * VGM_KIB, pages = size / VGM_PAGE, pmd, reads = 0, sigbus = 0;
+	uint64_t probe_page = 0;
+	const char *step = "unmap";
+	uint32_t v;
 	uint8_t *p;
-	int i, ret, stuck = 0;
+	int i, ret = 0, stuck = 0, rounds = 0, sig = 0, probe_sig = SIGBUS, cache, kmsg;
 
 	vgm_ctx_open(&c);
 	vgm_require_hook(c.fd);
 	vgm_blob_create(c.fd, size, &b);
-	p = vgm_map_or_skip(&c, &b, &e);
-	vgm_write_stamps(p, size, 32);
-	/* drop the PTEs the writes made: the threads fault everything in */
-	vgm_unmap(p, size);
-	p = __vgm_mmap(&b, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, &ret);
-	igt_assert_f(p, "mapping the blob again failed: %s\n", strerror(ret));
-	vgm_track(p, size);
+	/* stamped, then mapped again off PMD alignment, untouched: 4 KiB faults only */
+	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 32, &e);
+	kmsg = vgm_kmsg_open();
 
 	vgm_sigbus_install();
-	for (i = 0; i < NWORKERS; i++) {
+	for (i = 0; i < NRACERS; i++) {
 		w[i].id = i;
 		w[i].p = p;
-		w[i].pages = size / VGM_PAGE;
+		w[i].pages = pages;
 		w[i].seed = 32;
 		w[i].stop = &stop;
-		w[i].unmapped = &unmapped;
-		igt_assert_eq(pthread_create(&w[i].thread, NULL, worker_fn, &w[i]), 0);
+		w[i].phase = &phase;
+		igt_assert_eq(pthread_create(&w[i].thread, NULL, racer_fn, &w[i]), 0);
 	}
 
-	/* let every thread read a while, then pull the blob from under them */
+	/*
+	 * No warm-up: unmap and map the blob again on the host, over and
+	 * over, while the racers fault. Right after each unmap, a page this
+	 * thread had faulted in must raise SIGBUS (its PTE was zapped).
+	 */
 	igt_gettime(&start);
-	do {
-		usleep(1000);
-		warm = true;
-		for (i = 0; i < NWORKERS; i++)
-			warm &= __atomic_load_n(&w[i].reads, __ATOMIC_RELAXED) >= 64;
-	} while (!warm && igt_nsec_elapsed(&start) < 5000000000ull);
-	ret = vgm_hook(c.fd, "unmap", b.handle);
-	__atomic_store_n(&unmapped, 1, __ATOMIC_RELEASE);
+	while (igt_nsec_elapsed(&start) < RACE_NS) {
+		probe_page = (rounds * 13 + 5) % pages;
+		sig = vgm_probe_read(p + probe_page * VGM_PAGE, &v);
+		if (sig)
+			break;
+		step = "unmap";
+		ret = vgm_hook(c.fd, "unmap", b.handle);
+		if (ret)
+			break;
+		__atomic_store_n(&phase, 2 * rounds + 1, __ATOMIC_RELEASE);
+		probe_sig = vgm_probe_read(p + probe_page * VGM_PAGE, &v);
+		if (probe_sig != SIGBUS)
+			break;
+		usleep(500);
+		__atomic_store_n(&phase, 2 * rounds + 2, __ATOMIC_RELEASE);
+		step = "remap";
+		ret = vgm_hook(c.fd, "remap", b.handle);
+		if (ret)
+			break;
+		rounds++;
+		usleep(500);
+	}
 
-	igt_gettime(&start);
-	do {
-		usleep(1000);
-		all_done = true;
-		for (i = 0; i < NWORKERS; i++)
-			all_done &= __atomic_load_n(&w[i].done, __ATOMIC_ACQUIRE);
-	} while (!all_done && igt_nsec_elapsed(&start) < 20000000000ull);
+	/* every racer leaves within 10 s, or is stuck in a fault */
 	stop = 1;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 10;
-	for (i = 0; i < NWORKERS; i++)
+	for (i = 0; i < NRACERS; i++)
 		if (pthread_timedjoin_np(w[i].thread, NULL, &deadline))
 			stuck++;
 	vgm_sigbus_restore();
 
-	igt_assert_f(!stuck, "%d of %d threads are stuck in a fault after the host unmapped the blob\n",
-		     stuck, NWORKERS);
-	igt_assert_f(ret == 0, "debugfs hook: unmap failed: %s\n", strerror(-ret));
-	for (i = 0; i < NWORKERS; i++) {
-		igt_info("thread %d: %" PRIu64 " reads, then SIGBUS x%" PRIu64 "\n",
-			 i, w[i].reads, w[i].sigbus);
-		igt_assert_f(!w[i].other_sig, "thread %d got signal %d, expected data or SIGBUS\n",
-			     i, w[i].other_sig);
-		igt_assert_f(!w[i].bad, "thread %d read wrong data %" PRIu64 " times (first at page %" PRIu64 ")\n",
-			     i, w[i].bad, w[i].bad_page);
+	igt_assert_f(!stuck, "%d of %d threads are stuck in a fault 10 s after %d host unmaps and remaps\n",
+		     stuck, NRACERS, rounds);
+	igt_assert_f(ret == 0, "debugfs hook: %s %d failed: %s\n", step, rounds, strerror(-ret));
+	igt_assert_f(!sig, "round %d: page %" PRIu64 " raised %s while the blob was mapped on the host (after %d remaps with the same answer)\n",
+		     rounds, probe_page, strsignal(sig), rounds);
+	igt_assert_f(probe_sig == SIGBUS,
+		     "round %d: page %" PRIu64 ", faulted in before the host unmapped the blob, %s after the unmap: its PTE was not zapped%s\n",
+		     rounds, probe_page, probe_sig ? strsignal(probe_sig) : "still reads",
+		     probe_sig ? "" : " (stale mapping of host memory the host let go of)");
+	for (i = 0; i < NRACERS; i++) {
+		igt_info("thread %d: %" PRIu64 " reads, %" PRIu64 " SIGBUS\n", i, w[i].reads, w[i].sigbus);
+		igt_assert_f(!w[i].other_sig, "thread %d got %s, expected data or SIGBUS\n",
+			     i, strsignal(w[i].other_sig));
+		igt_assert_f(!w[i].bad,
+			     "thread %d read wrong data %" PRIu64 " times (first at page %" PRIu64 ": 0x%08x, the blob holds 0x%08x)\n",
+			     i, w[i].bad, w[i].bad_page, w[i].bad_val, vgm_stamp(32, w[i].bad_page));
 		igt_assert_f(!w[i].stale,
-			     "thread %d read %" PRIu64 " times after the host unmapped the blob (first at page %" PRIu64 "): stale mapping\n",
+			     "thread %d read %" PRIu64 " times between a host unmap and the next remap (first at page %" PRIu64 "): stale mapping\n",
 			     i, w[i].stale, w[i].stale_page);
-		igt_assert_f(w[i].sigbus, "thread %d never got SIGBUS after the host unmapped the blob\n", i);
+		reads += w[i].reads;
+		sigbus += w[i].sigbus;
 	}
+	igt_info("%d host unmaps and remaps in %" PRIu64 " ms; the racers read %" PRIu64 " times and got SIGBUS %" PRIu64 " times\n",
+		 rounds, igt_nsec_elapsed(&start) / 1000000, reads, sigbus);
+	igt_assert_f(rounds > 0 && reads > 0, "no race: %d unmap/remap rounds, %" PRIu64 " reads\n", rounds, reads);
+
+	/* after the last remap: the blob's data, with the host's attribute, in PTEs */
+	vgm_assert_stamps(p, size, 32, "after the races");
+	cache = vgm_assert_ptes(p, size, "after the races");
+	igt_assert_f(vgm_present(p, size, &pmd) == size && pmd == 0,
+		     "a mapping placed off PMD alignment has %" PRIu64 " KiB in PMD entries\n", pmd / 1024);
+	if (e.cache != VGM_CACHE_ANY)
+		igt_assert_f(cache == e.cache, "after the races host-%s memory is mapped %s\n",
+			     vgm_attr_name(e.attr), vgm_cache_name(cache));
+	vgm_kmsg_assert_clean(kmsg, "faults racing host unmaps and remaps");
 	vgm_unmap(p, size);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
@@ -902,7 +949,7 @@ int igt_main()
 	igt_subtest("hook-errors")
 		test_hook_errors();
 
-	igt_describe("Faults racing with the host unmapping the blob.");
+	igt_describe("4 KiB faults racing with the host unmapping and remapping the blob: data or SIGBUS, never stale, no hang, no splat.");
 	igt_subtest("fault-vs-unmap")
 		test_fault_vs_unmap();
 

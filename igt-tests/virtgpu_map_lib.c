@@ -2256,6 +2256,44 @@ int vgm_reap(pid_t pid, uint64_t timeout_ns, int *status, uint64_t *waited_ns)
 	}
 }
 
+/* ------------------------------------------------------------ kernel log */
+
+int vgm_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+void vgm_kmsg_assert_clean(int fd, const char *what)
+{
+	static const char *const splats[] = {
+		"WARNING:", "BUG:", "Oops", "KASAN", "possible circular locking",
+		"possible recursive locking", "blocked for more than", "Kernel panic",
+		"UBSAN", "refcount_t:", "list_add corruption", "list_del corruption",
+		"general protection", "bad page map", "Bad page",
+	};
+	char rec[2048];
+	ssize_t r;
+	size_t i;
+
+	igt_require_f(fd >= 0, "cannot read /dev/kmsg\n");
+	for (;;) {
+		r = read(fd, rec, sizeof(rec) - 1);
+		if (r < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on with the next */
+		if (r <= 0)
+			break;
+		rec[r] = '\0';
+		for (i = 0; i < ARRAY_SIZE(splats); i++)
+			igt_assert_f(!strstr(rec, splats[i]), "%s: the kernel logged a splat: %s", what,
+				     strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+	}
+	close(fd);
+}
+
 /* ---------------------------------------------------------------- faults */
 
 static __thread sigjmp_buf *volatile probe_jmp;

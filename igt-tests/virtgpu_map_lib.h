@@ -510,6 +510,13 @@ void vgm_hold_end(void);
  */
 int vgm_reap(pid_t pid, uint64_t timeout_ns, int *status, uint64_t *waited_ns);
 
+/* ---- kernel log ---- */
+
+/* /dev/kmsg, read from its current end on (non-blocking); -1 if it cannot be opened */
+int vgm_kmsg_open(void);
+/* fails the test if the kernel logged a splat (WARNING, BUG, lockdep, ...) since */
+void vgm_kmsg_assert_clean(int fd, const char *what);
+
 /* ---- faults ---- */
 
 void vgm_sigbus_install(void);
