@@ -24,7 +24,7 @@
  * Description: Mappings that extend past the blob, through the DRM file
  *		and through a dma-buf, and DRM file mappings at a non-zero
  *		offset, are refused with EINVAL; the last page through a
- *		dma-buf is not.
+ *		dma-buf is not. Enforced by DRM core/core mm, not driver proof.
  *
  * SUBTEST: not-mappable
  * Description: A host blob created without USE_MAPPABLE gets a fake
@@ -33,11 +33,12 @@
  *
  * SUBTEST: foreign-offset
  * Description: Another DRM file cannot mmap the blob's fake offset
- *		(EACCES).
+ *		(EACCES). Enforced by DRM core/core mm, not driver proof.
  *
  * SUBTEST: foreign-handle
  * Description: Another DRM file cannot use the blob's GEM handle:
- *		VIRTGPU_MAP and RESOURCE_INFO fail with ENOENT.
+ *		VIRTGPU_MAP and RESOURCE_INFO fail with ENOENT. Enforced by DRM
+ *		core/core mm, not driver proof.
  *
  * SUBTEST: hook-errors
  * Description: The debugfs hook refuses malformed commands (EINVAL), bad
@@ -929,7 +930,7 @@ int igt_main()
 	igt_subtest("private-mapping")
 		test_private();
 
-	igt_describe("Mappings past the blob are refused.");
+	igt_describe("Mappings past the blob are refused (enforced by DRM core/core mm, not driver proof).");
 	igt_subtest("out-of-bounds")
 		test_out_of_bounds();
 
@@ -937,11 +938,11 @@ int igt_main()
 	igt_subtest("not-mappable")
 		test_not_mappable();
 
-	igt_describe("Another client cannot map the blob's fake offset.");
+	igt_describe("Another client cannot map the blob's fake offset (enforced by DRM core/core mm, not driver proof).");
 	igt_subtest("foreign-offset")
 		test_foreign_offset();
 
-	igt_describe("Another client cannot use the blob's handle.");
+	igt_describe("Another client cannot use the blob's handle (enforced by DRM core/core mm, not driver proof).");
 	igt_subtest("foreign-handle")
 		test_foreign_handle();
 
