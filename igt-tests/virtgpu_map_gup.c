@@ -308,57 +308,6 @@ static void open_ctx(struct vgm_ctx *c)
 }
 
 /*
- * The kernel's log of this subtest: /dev/kmsg from its current end on.
- * kmsg_assert_clean() fails on a splat logged since.
- */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	else
-		igt_info("/dev/kmsg cannot be read (%s): the kernel log is left to igt_runner\n", strerror(errno));
-	return fd;
-}
-
-static void kmsg_assert_clean(int fd, const char *what)
-{
-	static const char *const splats[] = {
-		"WARNING:", "BUG:", "Oops", "general protection fault", "KASAN",
-		"possible circular locking", "possible recursive locking",
-		"INFO: task", "Bad page", "refcount_t:", "UBSAN", "list_add corruption",
-		"list_del corruption", "soft lockup", "RCU stall", "rcu_sched self-detected",
-	};
-	char rec[4096], *msg, *nl;
-	unsigned int i;
-	ssize_t r;
-
-	if (fd < 0)
-		return;
-	for (;;) {
-		r = read(fd, rec, sizeof(rec) - 1);
-		if (r < 0 && (errno == EPIPE || errno == EINTR))
-			continue;	/* overwritten records: go on with the next */
-		if (r <= 0)
-			break;
-		rec[r] = '\0';
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
-		for (i = 0; i < ARRAY_SIZE(splats); i++) {
-			if (strstr(msg, splats[i])) {
-				close(fd);
-				igt_assert_f(false, "%s: the kernel logged a splat: \"%s\"\n", what, msg);
-			}
-		}
-	}
-	close(fd);
-}
-
-/*
  * Children forked without igt_fork(): their waits have deadlines and a
  * stuck one is named. A child reports through a pipe ("FAIL ..." makes
  * it a failure, other lines are logged) and must end with _exit(); it
@@ -809,7 +758,7 @@ static void test_gup_users(void)
 	g.p = __vgm_mmap(&b, 0, GUP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 	igt_assert_f(g.p, "mapping the blob again failed: %s\n", strerror(err));
 	vgm_track(g.p, GUP_SIZE);
-	kmsg = kmsg_open();
+	kmsg = vgm_kmsg_open();
 
 	gup_populate(&g);
 	gup_process_vm(&g);
@@ -835,7 +784,7 @@ static void test_gup_users(void)
 		}
 	}
 	munmap(q, GUP_SIZE);
-	kmsg_assert_clean(kmsg, "get_user_pages users of a blob mapping");
+	vgm_kmsg_assert_clean(kmsg, "get_user_pages users of a blob mapping");
 
 	free(g.shadow);
 	vgm_unmap(g.p, GUP_SIZE);
@@ -1253,11 +1202,11 @@ static void test_pmd_partial_munmap(void)
 	int kmsg;
 
 	pmd_case_setup(&s);
-	kmsg = kmsg_open();
+	kmsg = vgm_kmsg_open();
 	igt_assert_f(munmap(s.p + s.hole * VGM_PAGE, VGM_PAGE) == 0,
 		     "munmap of 4 KiB inside a PMD-mapped part: %s\n", strerror(errno));
 	pmd_case_check(&s, false, "after munmap of 4 KiB inside a PMD");
-	kmsg_assert_clean(kmsg, "munmap of 4 KiB inside a PMD");
+	vgm_kmsg_assert_clean(kmsg, "munmap of 4 KiB inside a PMD");
 	pmd_case_teardown(&s);
 }
 
@@ -1267,11 +1216,11 @@ static void test_pmd_partial_mprotect(void)
 	int kmsg;
 
 	pmd_case_setup(&s);
-	kmsg = kmsg_open();
+	kmsg = vgm_kmsg_open();
 	igt_assert_f(mprotect(s.p + s.hole * VGM_PAGE, VGM_PAGE, PROT_READ) == 0,
 		     "mprotect(PROT_READ) of 4 KiB inside a PMD-mapped part: %s\n", strerror(errno));
 	pmd_case_check(&s, true, "after mprotect(PROT_READ) of 4 KiB inside a PMD");
-	kmsg_assert_clean(kmsg, "mprotect of 4 KiB inside a PMD");
+	vgm_kmsg_assert_clean(kmsg, "mprotect of 4 KiB inside a PMD");
 	pmd_case_teardown(&s);
 }
 
@@ -1603,7 +1552,7 @@ static void test_close_race(void)
 		     "%" PRIu64 " KiB of the host-visible window are still allocated 15 s after every earlier blob was freed: leaked\n",
 		     left / 1024);
 
-	kmsg = kmsg_open();
+	kmsg = vgm_kmsg_open();
 	igt_gettime(&start);
 	for (i = 0; i < RACE_KIDS; i++) {
 		r[i] = (struct race){ .fd = c.fd, .id = i, .start = start };
@@ -1630,7 +1579,7 @@ static void test_close_race(void)
 		     "debugfs hook on handle %u while children raced with it: %s, expected success, ENOENT (closed), ENXIO (not mapped on the host) or ENOSPC\n",
 		     bad_h, strerror(-bad));
 	igt_assert_f(hits[0], "no unmap through the hook hit a live blob in %d ms: the race did not happen\n", RACE_MS);
-	kmsg_assert_clean(kmsg, "children racing with the host unmapping and remapping their blobs");
+	vgm_kmsg_assert_clean(kmsg, "children racing with the host unmapping and remapping their blobs");
 
 	left = vgm_window_drain(c.fd, 15000);
 	igt_assert_f(left == 0 || left == UINT64_MAX,
