@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Self test for igt_harness: every result path igt_runner has to see.
- * selftest/run.sh checks its exact output, so keep the @MARKER@ comments
- * on the lines run.sh looks up.
+ * harness_cases.c runs it; *.expected hold its exact output, line numbers
+ * too: after an edit, BLESS=1 ./run.sh, and review the golden files' diff.
  */
 
 /**
@@ -81,15 +81,15 @@ static int answer = 42;
 
 static void require_the_impossible(void)
 {
-	igt_require(answer == 41); /* @REQUIRE@ */
+	igt_require(answer == 41);
 }
 
 static void group_requirement(void)
 {
-	igt_require_f(answer < 0, "no such feature: %s\n", "negative answer"); /* @GROUPREQ@ */
+	igt_require_f(answer < 0, "no such feature: %s\n", "negative answer");
 }
 
-int igt_main() /* @MAIN@ */
+int igt_main()
 {
 	igt_fixture() {
 		igt_assert(pipe(pipe_fds) == 0);
@@ -127,12 +127,12 @@ int igt_main() /* @MAIN@ */
 
 	igt_describe("igt_assert_eq() failure.");
 	igt_subtest("fail-assert-eq") {
-		igt_assert_eq(answer, 41); /* @ASSERTEQ@ */
+		igt_assert_eq(answer, 41);
 	}
 
 	igt_describe("igt_assert_f() failure with a message.");
 	igt_subtest("fail-assert-msg") {
-		igt_assert_f(answer == 0, "custom message %d\n", answer); /* @ASSERTMSG@ */
+		igt_assert_f(answer == 0, "custom message %d\n", answer);
 	}
 
 	igt_subtest("skip-require")
@@ -189,7 +189,7 @@ int igt_main() /* @MAIN@ */
 	igt_describe("A group whose fixture fails on request.");
 	igt_subtest_group() {
 		igt_fixture() {
-			igt_assert_f(!getenv("SELFTEST_FIXTURE_FAIL"), /* @FIXTUREFAIL@ */
+			igt_assert_f(!getenv("SELFTEST_FIXTURE_FAIL"),
 				     "fixture failure requested\n");
 		}
 
