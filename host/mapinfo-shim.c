@@ -197,18 +197,25 @@ static struct mode current(int advance, unsigned int *call)
 	return m;
 }
 
-/* MAP_BLOB fails: forced (mode error) or virglrenderer's own failure (ret) */
+/*
+ * MAP_BLOB fails: forced (mode error) or virglrenderer's own failure (ret).
+ * Only the forced failure is the answer: when virglrenderer's map fails,
+ * QEMU maps the blob another way and still asks get_map_info, whose
+ * answer is the one the guest gets.
+ */
 static int map_failed(uint32_t res_handle, int ret)
 {
 	unsigned int call;
 
+	if (ret) {
+		fprintf(stderr, "vgm-shim: res %u: virglrenderer's map fails (ret=%d); QEMU's answer comes from get_map_info\n",
+			res_handle, ret);
+		return ret;
+	}
 	current(1, &call);
-	if (ret)
-		fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails in virglrenderer (ret=%d)\n", res_handle, ret);
-	else
-		fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails (mode error)\n", res_handle);
+	fprintf(stderr, "vgm-shim: res %u: MAP_BLOB fails (mode error)\n", res_handle);
 	answer_line(res_handle, 0, "error", call);
-	return ret ? ret : -EINVAL;
+	return -EINVAL;
 }
 
 int virgl_renderer_resource_map(uint32_t res_handle, void **map, uint64_t *out_size)
@@ -277,7 +284,8 @@ int virgl_renderer_resource_get_map_info(uint32_t res_handle, uint32_t *map_info
 	if (m.kind == PASS) {
 		fprintf(stderr, "vgm-shim: res %u: map_info passthrough ret=%d value=0x%x\n",
 			res_handle, ret, ret ? 0 : host);
-		answer_line(res_handle, ret ? 0 : host, ret ? "error" : "real", call);
+		/* QEMU answers OK with map_info 0 when the call fails (vrend on llvmpipe) */
+		answer_line(res_handle, ret ? 0 : host, "real", call);
 		if (!ret)
 			*map_info = host;
 		return ret;
