@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all run test kernel host igt patches check bench debug clean help
+.PHONY: all run test kernel host igt patches check bench debug mutants clean help
 all: run
 
 help:
@@ -12,6 +12,7 @@ help:
 	@echo "make host     the Debian unstable chroot (QEMU, virglrenderer, Mesa, IGT) and the map_info shim"
 	@echo "make patches  git format-patch series against 7.2 in results/patches"
 	@echo "make check    checkpatch --strict, W=1 + sparse, W=1 cross-builds of the driver (arm64, riscv64, i386)"
+	@echo "make mutants  build deliberately broken variants of our module, one guest each: which IGT subtest kills each"
 	@echo "make clean    remove results/ (caches stay in \$$VGM_CACHE, default /var/cache/virtgpu-mapinfo)"
 
 run:
@@ -41,6 +42,11 @@ clean:
 
 bench:
 	$(S)/bench.sh
+
+# tests that can fail: one defect per mutant (scripts/mutants/mutants.py),
+# killed or survived, by which subtest; MUTANTS="name ..." picks some
+mutants:
+	$(S)/mutants.sh $(MUTANTS)
 
 # The suite on a debug kernel (KASAN, lockdep, DEBUG_VM, DEBUG_ATOMIC_SLEEP):
 # a separate target: two more kernel builds (12 min) and guests several times

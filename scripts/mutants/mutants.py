@@ -1,0 +1,521 @@
+#!/usr/bin/env python3
+"""Mutants of our virtio-gpu driver, for `make mutants` (scripts/mutants.sh).
+
+Each mutant is one deliberate defect: exact text edits of a copy of the
+patched tree's drivers/gpu/drm/virtio/ (virtgpu_hostmap.c, once
+virtgpu_vram.c), and the guest runs whose IGT subtests must catch it
+(host map_info mode, host-visible window, igt_runner -t regex).
+Every edit names an anchor that must occur exactly once in the file; a
+driver change that moves an anchor stops the run before anything is built.
+
+    mutants.py check SRC [NAME...]       every edit of every mutant (or these) applies to SRC
+    mutants.py list [NAME...]            one line per guest run: name mode window filter
+    mutants.py apply NAME SRC DST        make DST (sources only) SRC with NAME's edits
+                                         ("baseline": none); files whose content does
+                                         not change are left alone (incremental builds)
+    mutants.py describe                  the mutants, their defects and killers
+    mutants.py report OUTDIR             the table of a run; exit 1 unless every mutant
+                                         was killed and every baseline run was clean
+"""
+import hashlib
+import json
+import os
+import re
+import sys
+
+HOSTMAP = "virtgpu_hostmap.c"
+VRAM = "virtgpu_vram.c"
+
+# the guest's settings of one run: host map_info mode, window, subtests
+WC = ("wc", "4G")
+
+
+class Mutant:
+    def __init__(self, name, what, edits, runs):
+        self.name, self.what, self.edits, self.runs = name, what, edits, runs
+
+
+def E(old, new, file=HOSTMAP):
+    return (file, old, new)
+
+
+def R(mode, window, regex, cmdline="-"):
+    """One guest: host map_info mode, window, igt_runner -t regex, and extra
+    kernel parameters ("-": none)."""
+    return (mode, window, regex, cmdline)
+
+
+MUTANTS = [
+    Mutant("decode-no-mask",
+           "virtio_gpu_map_info_decode() switches on the whole map_info, not on its cache bits",
+           [E("\tswitch (map_info & VIRTIO_GPU_MAP_CACHE_MASK) {\n",
+              "\tswitch (map_info) {\n")],
+           [R("raw:0x103", "4G", "mapping-whole|query-uapi")]),
+    # Not the literal "no le32_to_cpu()": on the little-endian guests the IGT
+    # runs on, that is the same code (equivalent mutant); reading the
+    # answer in the wrong byte order is what a missing conversion does on
+    # big-endian guests.
+    Mutant("answer-byte-order",
+           "virtio_gpu_hostmap_answer() reads map_info in the wrong byte order (be32_to_cpu)",
+           [E("le32_to_cpu(map_info)", "be32_to_cpu((__force __be32)map_info)")],
+           [R(*WC, "mapping-whole|query-uapi")]),
+    Mutant("pgprot-ignores-attr",
+           "virtio_gpu_map_attr_pgprot() always returns the base (cached) protection",
+           [E("\tswitch (attr) {\n\tcase VIRTIO_GPU_MAP_ATTR_UNCACHED:\n\t\treturn pgprot_noncached(base);\n",
+              "\tswitch (attr) {\n\tcase VIRTIO_GPU_MAP_ATTR_UNCACHED:\n\t\treturn base;\n"),
+            E("\tcase VIRTIO_GPU_MAP_ATTR_WC:\n\t\treturn pgprot_writecombine(base);\n",
+              "\tcase VIRTIO_GPU_MAP_ATTR_WC:\n\t\treturn base;\n")],
+           [R(*WC, "mapping-whole")]),
+    Mutant("wc-as-uncached",
+           "write-combining answers get the uncached protection",
+           [E("\tcase VIRTIO_GPU_MAP_ATTR_WC:\n\t\treturn pgprot_writecombine(base);\n",
+              "\tcase VIRTIO_GPU_MAP_ATTR_WC:\n\t\treturn pgprot_noncached(base);\n")],
+           [R(*WC, "mapping-whole")]),
+    Mutant("wc-reserved-uncached",
+           "hostmap_reserve() reserves UC- (ioremap) for a write-combining answer",
+           [E("\tcase VIRTIO_GPU_MAP_ATTR_WC:\n\t\tvaddr = ioremap_wc(phys, size);\n",
+              "\tcase VIRTIO_GPU_MAP_ATTR_WC:\n\t\tvaddr = ioremap(phys, size);\n")],
+           [R(*WC, "mapping-whole")]),
+    Mutant("pat-check-skipped",
+           "hostmap_check_pat() accepts whatever type PAT/MTRRs gave the reservation",
+           [E("\tif (attr == VIRTIO_GPU_MAP_ATTR_NONE)\n\t\treturn 0;\n\n\twant = ",
+              "\tif (attr == VIRTIO_GPU_MAP_ATTR_NONE || 1)\n\t\treturn 0;\n\n\twant = ")],
+           # below 4 GiB the MTRRs make the host's WB UC-: only there it matters
+           [R("cached", "256M", "mapping-whole")]),
+    Mutant("platform-attr-default-on",
+           "the platform_attr opt-in is on by default: what PAT/MTRRs give is mapped instead of refused",
+           [E("static bool platform_attr;\n", "static bool platform_attr = true;\n")],
+           [R("cached", "256M", "mapping-whole")]),
+    Mutant("zap-noop",
+           "hostmap_zap() zaps nothing: user PTEs survive a host unmap/remap",
+           [E("\tstruct drm_device *dev = obj->dev;\n\n"
+              "\tdrm_vma_node_unmap(&obj->vma_node, dev->anon_inode->i_mapping);\n"
+              "\tmutex_lock(&dev->object_name_lock);\n"
+              "\tif (obj->dma_buf)\n"
+              "\t\tunmap_mapping_range(obj->dma_buf->file->f_mapping,\n"
+              "\t\t\t\t    drm_vma_node_offset_addr(&obj->vma_node),\n"
+              "\t\t\t\t    obj->size, 1);\n"
+              "\tmutex_unlock(&dev->object_name_lock);\n",
+              "\t(void)obj;\n")],
+           [R(*WC, "hook-unmap|hook-remap|fork-revoke|dmabuf-outlives-revoke")]),
+    Mutant("dmabuf-not-zapped",
+           "hostmap_zap() zaps the DRM file's mappings but not the dma-buf's",
+           [E("\tif (obj->dma_buf)\n"
+              "\t\tunmap_mapping_range(obj->dma_buf->file->f_mapping,\n",
+              "\tif (obj->dma_buf && 0)\n"
+              "\t\tunmap_mapping_range(obj->dma_buf->file->f_mapping,\n")],
+           [R(*WC, "hook-unmap|dmabuf-outlives-revoke")]),
+    Mutant("private-allowed",
+           "virtio_gpu_hostmap_mmap() accepts copy-on-write (MAP_PRIVATE) mappings",
+           [E("\tif (is_cow_mapping(vma->vm_flags)) {\n",
+              "\tif (0 && is_cow_mapping(vma->vm_flags)) {\n")],
+           [R(*WC, "private-mapping")]),
+    Mutant("access-ignores-prot",
+           ".access writes into mappings without VM_WRITE (ptrace, /proc/pid/mem)",
+           [E("\tif (write && !(vma->vm_flags & VM_WRITE))\n\t\treturn -EACCES;\n",
+              "")],
+           [R(*WC, "proc-mem-readonly|ptrace")]),  # ptrace, ptrace-readonly
+    Mutant("wait-uninterruptible",
+           "hostmap_settle() waits for the host uninterruptibly (wait_event)",
+           [E("static int hostmap_settle(",
+              "#define wait_event_uninterruptible(wq, cond) ({ wait_event(wq, cond); 0; })\n"
+              "static int hostmap_settle("),
+            E("wait_event_killable(", "wait_event_uninterruptible(")],
+           [R("slow:3000", "4G", "killed-waiter")]),
+    Mutant("fault-waits-locked",
+           "hostmap_fault_wait() waits for the host with the fault lock held (no VM_FAULT_RETRY), NOPAGE when killed",
+           [E("\tif (!fault_flag_allow_retry_first(vmf->flags))\n"
+              "\t\treturn VM_FAULT_SIGBUS;\n"
+              "\tif (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)\n"
+              "\t\treturn VM_FAULT_RETRY;\n"
+              "\n"
+              "\tdrm_gem_object_get(obj);\n"
+              "\trelease_fault_lock(vmf);\n"
+              "\thostmap_settle(vram); /* killed: the retried fault sees the signal */\n"
+              "\tdrm_gem_object_put(obj);\n"
+              "\treturn VM_FAULT_RETRY;\n",
+              "\t(void)obj;\n"
+              "\treturn hostmap_settle(vram) ? VM_FAULT_NOPAGE : 0;\n")],
+           [R("slow:3000", "4G", "killed-waiter")]),
+    # The PMD path maps with the VMA's protection, which still has the
+    # attribute of the answer at mmap time; after a remap to another answer
+    # only PTEs have the new one. On x86 with PAT, vmf_insert_pfn_pmd() takes
+    # the cache mode from the memtype reservation whatever the protection
+    # says, so this defect shows only without PAT (nopat), where the
+    # protection is all there is: cached -> uncached answers under one VMA.
+    Mutant("pmd-prot-unchecked",
+           "hostmap_insert() maps PMDs with the VMA's protection even when the attribute's differs (a remap changed it)",
+           [E("\tif (order == PMD_ORDER &&\n"
+              "\t    pgprot_val(prot) == pgprot_val(vmf->vma->vm_page_prot))\n",
+              "\tif (order == PMD_ORDER)\n")],
+           [R("seq:cached,uncached", "4G", "hook-remap-answers", "nopat")]),
+    Mutant("fault-prot-no-attr",
+           "faults insert with the VMA's base protection, without the host's attribute (PMDs fall back to PTEs)",
+           [E("\t\tprot = virtio_gpu_map_attr_pgprot(hm->eff,\n"
+              "\t\t\t\t\t\t  vm_get_page_prot(vma->vm_flags));\n"
+              "\t\tret = hostmap_insert(",
+              "\t\tprot = vm_get_page_prot(vma->vm_flags);\n"
+              "\t\tret = hostmap_insert(")],
+           [R(*WC, "huge-pmd|pmd-partial")]),
+    Mutant("undefined-accepted",
+           "virtio_gpu_map_attr_check() accepts undefined attributes",
+           [E("\t\treturn 0;\n\tdefault:\n\t\treturn -EINVAL;\n",
+              "\t\treturn 0;\n\tdefault:\n\t\treturn 0;\n")],
+           [R("undefined", "4G", "mapping-whole|query-uapi")]),
+    Mutant("revoked-state-not-set",
+           "a host unmap leaves the state MAPPED: faults map the released window",
+           [E("\t} else {\n"
+              "\t\thm->err = -ENODEV;\n"
+              "\t\tWRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_REVOKED);\n"
+              "\t}\n",
+              "\t} else {\n"
+              "\t\thm->err = -ENODEV;\n"
+              "\t}\n")],
+           [R(*WC, "hook-unmap|fork-revoke")]),
+    Mutant("query-blocking",
+           "virtio_gpu_hostmap_query() waits for the host's answer (hostmap_settle)",
+           [E("\tif (hostmap_host_mapped(vram)) {\n"
+              "\t\tif (!hostmap_answered(vram))\n"
+              "\t\t\tvirtio_gpu_notify(vgdev);\n"
+              "\t\telse if (hostmap_resolve_answered(vram))\n"
+              "\t\t\treturn -EINTR;\n"
+              "\t}\n",
+              "\tif (hostmap_host_mapped(vram)) {\n"
+              "\t\tvirtio_gpu_notify(vgdev);\n"
+              "\t\tif (hostmap_settle(vram))\n"
+              "\t\t\treturn -EINTR;\n"
+              "\t}\n")],
+           [R("slow:3000", "4G", "query-pending")]),
+    Mutant("window-pmd-aligned",
+           "blobs of 2 MiB or more are placed 2 MiB-aligned in the window (padding)",
+           [E("\tret = drm_mm_insert_node(&vgdev->host_visible_mm, &vram->vram_node,\n"
+              "\t\t\t\t bo->base.base.size);\n",
+              "\tret = drm_mm_insert_node_generic(&vgdev->host_visible_mm, &vram->vram_node,\n"
+              "\t\t\t\t\t bo->base.base.size,\n"
+              "\t\t\t\t\t bo->base.base.size >= PMD_SIZE ? PMD_SIZE : 0,\n"
+              "\t\t\t\t\t 0, DRM_MM_INSERT_BEST);\n", file=VRAM)],
+           [R(*WC, "window-capacity|capacity-mixed")]),
+    Mutant("strict-ignored",
+           "strict_map_info is ignored: a host without attribute maps with the default",
+           [E("\t\treturn strict ? -ENODATA : 0;\n",
+              "\t\treturn 0;\n")],
+           [R("none", "4G", "strict-none")]),
+    Mutant("host-error-einval",
+           "a failed RESOURCE_MAP_BLOB is reported as -EINVAL, not -EIO",
+           [E("\t\thm->err = -EIO;\n", "\t\thm->err = -EINVAL;\n")],
+           [R("error", "4G", "mapping-whole")]),
+]
+
+BY_NAME = {m.name: m for m in MUTANTS}
+
+
+class AnchorError(Exception):
+    pass
+
+
+def die(msg):
+    print(f"mutants.py: ERROR: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- editing
+
+def source_files(src):
+    """The sources of the driver directory (no build products)."""
+    out = []
+    for root, dirs, files in os.walk(src):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for f in files:
+            if f.endswith((".c", ".h")) and not f.endswith(".mod.c") or \
+                    f in ("Makefile", "Kconfig"):
+                out.append(os.path.relpath(os.path.join(root, f), src))
+    return sorted(out)
+
+
+def mutate(m, src):
+    """{relative file: mutated content} of the files m edits; dies on a missing anchor."""
+    out = {}
+    for file, old, new in m.edits:
+        text = out.get(file)
+        if text is None:
+            text = read(os.path.join(src, file))
+            if text is None:
+                raise AnchorError(f"mutant {m.name}: {file} not found in {src}")
+        n = text.count(old)
+        if n != 1:
+            first = old.strip().splitlines()[0] if old.strip() else old
+            raise AnchorError(f"mutant {m.name}: anchor {'not found' if n == 0 else f'found {n} times'} "
+                              f"in {file}: {first!r}")
+        out[file] = text.replace(old, new)
+    return out
+
+
+def cmd_check(src, names):
+    errors = []
+    for m in selected(names):
+        try:
+            mutate(m, src)
+        except AnchorError as e:
+            errors.append(str(e))
+    for e in errors:
+        print(f"mutants.py: ERROR: {e}", file=sys.stderr)
+    if errors:
+        die(f"{len(errors)} mutants do not apply: the driver changed, update scripts/mutants/mutants.py")
+    print(f"{len(selected(names))} mutants, every anchor found once in {src}")
+
+
+def cmd_apply(name, src, dst):
+    if name != "baseline" and name not in BY_NAME:
+        die(f"no mutant {name}")
+    try:
+        edits = {} if name == "baseline" else mutate(BY_NAME[name], src)
+    except AnchorError as e:
+        die(str(e))
+    files = source_files(src)
+    for f in files:
+        want = edits.get(f)
+        if want is None:
+            want = read(os.path.join(src, f))
+        path = os.path.join(dst, f)
+        if read(path) == want:
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "w") as fh:
+            fh.write(want)
+        os.replace(path + ".tmp", path)
+        print(f"    {name}: wrote {f}", file=sys.stderr)
+    # a source that went away upstream must not stay in the copy
+    for f in source_files(dst):
+        if f not in files:
+            os.unlink(os.path.join(dst, f))
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.encode() + b"\0" + (edits.get(f) or read(os.path.join(src, f))).encode())
+    print(h.hexdigest()[:12])
+
+
+def selected(names):
+    if not names:
+        return MUTANTS
+    bad = [n for n in names if n not in BY_NAME]
+    if bad:
+        die(f"no such mutant: {' '.join(bad)} (see: mutants.py describe)")
+    return [BY_NAME[n] for n in names]
+
+
+def cmd_list(names):
+    """tab-separated: name, mode, window, regex, kernel parameters or '-'"""
+    for m in selected(names):
+        for run in m.runs:
+            print("\t".join((m.name,) + run))
+
+
+def cmd_describe():
+    for m in MUTANTS:
+        print(f"{m.name}: {m.what}")
+        for mode, window, regex, cmdline in m.runs:
+            extra = f", kernel parameters '{cmdline}'" if cmdline != "-" else ""
+            print(f"    host {mode}, window {window}{extra}: igt_runner -t '{regex}'")
+
+
+# ---------------------------------------------------------------- report
+
+def report_py():
+    """scripts/report.py: the same splats and host-error rule as `make run`."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import report
+    return report
+
+
+# how bad an igt_runner result is: a mutant is killed by a subtest whose
+# result is worse than the baseline's (a dmesg-warn of the baseline does not
+# hide a fail)
+SEVERITY = {"pass": 0, "skip": 0, "notrun": 0, "warn": 1, "dmesg-warn": 1}
+
+
+def severity(r):
+    return SEVERITY.get(r, 2)
+
+
+def run_outcome(d, mode, rep):
+    """(finished, {subtest: result}, problems[]) of one guest run directory."""
+    problems = []
+    if not os.path.isdir(d):
+        return False, {}, ["not run"]
+    finished = not os.path.exists(os.path.join(d, "boot.failed")) and \
+        read(os.path.join(d, "job.rc")) is not None
+    if not finished:
+        why = (read(os.path.join(d, "boot.error")) or "guest did not finish").strip()
+        steps = re.findall(r"vgm-job: step (.*)", read(os.path.join(d, "console.log")) or "")
+        problems.append(f"guest did not finish: {why} (last step: "
+                        f"{steps[-1].strip() if steps else 'none'})")
+    log = read(os.path.join(d, "dmesg.txt")) or read(os.path.join(d, "console.log")) or ""
+    for line in log.splitlines():
+        if rep.SPLAT.search(line):
+            problems.append(f"splat: {line.strip()[:160]}")
+            break
+    res = read(os.path.join(d, "results.json"))
+    results = {}
+    if res is None:
+        if finished:
+            problems.append("no results.json (igt_runner did not finish)")
+    else:
+        for name, t in json.loads(res).get("tests", {}).items():
+            r = t.get("result", "?")
+            # the host failed MAP_BLOB, and the driver says so (as report.py)
+            if "error" in mode and r in ("dmesg-warn", "dmesg-fail") and rep.host_error_only(t):
+                r = "pass" if r == "dmesg-warn" else "fail"
+            results[name.removeprefix("igt@")] = r
+    return finished, results, problems
+
+
+def read_runs(out):
+    """runs.tsv, written by mutants.sh as it goes (tab-separated):
+    baseline MODE WINDOW CMDLINE DIR REGEX | run NAME MODE WINDOW CMDLINE DIR REGEX |
+    mutant NAME BUILD SECONDS | wall SECONDS"""
+    meta = {"baseline": {}, "mutants": [], "wall": "?"}
+    by = {}
+
+    def mutant(name):
+        if name not in by:
+            by[name] = {"name": name, "runs": [], "build": "not built", "seconds": 0}
+            meta["mutants"].append(by[name])
+        return by[name]
+
+    for line in (read(os.path.join(out, "runs.tsv")) or "").splitlines():
+        f = line.split("\t")
+        if f[0] == "baseline":
+            meta["baseline"][run_key(f[1], f[2], f[3])] = f[4]
+        elif f[0] == "run":
+            mutant(f[1])["runs"].append({"mode": f[2], "window": f[3], "cmdline": f[4],
+                                         "dir": f[5], "regex": f[6]})
+        elif f[0] == "mutant":
+            m = mutant(f[1])
+            m["build"], m["seconds"] = f[2], int(f[3])
+        elif f[0] == "wall":
+            meta["wall"] = f[1]
+    return meta
+
+
+def run_key(mode, window, cmdline):
+    return f"{mode}@{window}" + (f" ({cmdline})" if cmdline != "-" else "")
+
+
+def collapse(names):
+    """bin@sub (result), with its failing dynamic subtests counted, not listed"""
+    parents, dyn = {}, {}
+    for n, r in names:
+        parts = n.split("@")
+        if len(parts) > 2:
+            dyn.setdefault("@".join(parts[:2]), []).append(parts[2])
+        else:
+            parents[n] = r
+    out = []
+    for n in sorted(set(parents) | set(dyn)):
+        d = dyn.get(n, [])
+        extra = f", {len(d)} dynamic" if d else ""
+        out.append(f"{n} ({parents.get(n, 'dynamic')}{extra})")
+    return out
+
+
+def cmd_report(out):
+    rep = report_py()
+    meta = read_runs(out)
+    rows, bad_baseline, problems = [], [], []
+    base = {}
+    # baseline runs: one per host mode x window, the union of the subtests
+    for key, rd in meta["baseline"].items():
+        mode = key.split("@")[0]
+        finished, results, probs = run_outcome(os.path.join(out, rd), mode, rep)
+        base[key] = (results, probs)
+        bad = sorted(f"{s}: {r}" for s, r in results.items() if severity(r))
+        if probs or bad:
+            bad_baseline.append(f"baseline {key}: " + "; ".join(probs + bad))
+    survivors = 0
+    for m in meta["mutants"]:
+        name = m["name"]
+        kills, notes, ran = [], [], 0
+        if m["build"] != "ok":
+            rows.append((name, "ERROR", "not built: " + m["build"], m["seconds"]))
+            problems.append(name)
+            continue
+        for run in m["runs"]:
+            key = run_key(run["mode"], run["window"], run["cmdline"])
+            bres, bprobs = base.get(key, ({}, []))
+            finished, results, probs = run_outcome(os.path.join(out, run["dir"]), run["mode"], rep)
+            for p in probs:
+                if p.startswith("splat") and any(b.startswith("splat") for b in bprobs):
+                    notes.append(f"{key}: {p} (the baseline splats too: not counted)")
+                else:
+                    kills.append(f"{key}: {p}")
+            failing = []
+            for s in sorted(results):
+                r = results[s]
+                ran += r != "skip"
+                if not severity(r):
+                    continue
+                if severity(r) <= severity(bres.get(s, "pass")):
+                    notes.append(f"{s}: {r} (the baseline: {bres[s]}: not counted)")
+                else:
+                    failing.append((s, r))
+            kills += collapse(failing)
+            if finished and not results:
+                notes.append(f"{key}: no subtest matched '{run['regex']}'")
+        if kills:
+            status = "killed"
+        else:
+            status = "SURVIVED"
+            survivors += 1
+            if not ran:
+                notes.append("every subtest skipped: vacuous")
+        rows.append((name, status, "; ".join(kills), m["seconds"]))
+        for n in notes:
+            rows.append(("", "", "note: " + n, ""))
+
+    hdr = ("mutant", "result", "killed by", "seconds")
+    w0 = max(len(str(r[0])) for r in rows + [hdr])
+    w1 = max(len(str(r[1])) for r in rows + [hdr])
+    print()
+    for r in [hdr] + rows:
+        print(f"{r[0]:<{w0}}  {r[1]:<{w1}}  {str(r[3]):>7}  {r[2] or '-'}")
+    n = len(meta["mutants"])
+    killed = sum(1 for r in rows if r[1] == "killed")
+    print(f"\n{killed} of {n} mutants killed, {survivors} survived"
+          f"{', %d not built' % len(problems) if problems else ''}; "
+          f"{len(base)} baseline guests; wall time {meta['wall']} s")
+    if bad_baseline:
+        print("\nthe unmutated module (baseline) is not clean; kills by these are not counted:")
+        for b in bad_baseline:
+            print("  " + b)
+    return 1 if survivors or problems or bad_baseline or not n else 0
+
+
+def main(argv):
+    if len(argv) < 2:
+        die(__doc__)
+    cmd, args = argv[1], argv[2:]
+    if cmd == "check" and args:
+        cmd_check(args[0], args[1:])
+    elif cmd == "apply" and len(args) == 3:
+        cmd_apply(*args)
+    elif cmd == "list":
+        cmd_list(args)
+    elif cmd == "describe":
+        cmd_describe()
+    elif cmd == "report" and len(args) == 1:
+        return cmd_report(args[0])
+    else:
+        die(__doc__)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
