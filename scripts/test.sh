@@ -30,7 +30,7 @@ check "igt harness self-test (with the real igt_runner)" \
 check "pristine 7.2 kernel builds" "$TOP/scripts/kernel-build.sh" stock
 check "our virtio-gpu module builds against it" "$TOP/scripts/kernel-build.sh" ours
 check "our driver built in links" "$TOP/scripts/kernel-build.sh" builtin
-check "patch series: format-patch + checkpatch --strict" "$TOP/scripts/check.sh" patches
+check "patch series: format-patch + checkpatch --strict + every commit builds" "$TOP/scripts/check.sh" patches
 check "W=1 + sparse clean" "$TOP/scripts/check.sh" build
 check "driver cross-builds (arm64, riscv64, i386)" "$TOP/scripts/check.sh" cross
 check "run matrix: KUnit, IGT suite, drm_virtgpu (report verdict)" "$TOP/scripts/run.sh"
