@@ -959,14 +959,20 @@ int igt_main()
 		test_fault_vs_remap();
 
 	igt_describe("Blobs until the host-visible window is full.");
-	igt_subtest("window-full")
+	igt_subtest("window-full") {
+		vgm_require_window_cell();
 		test_window_full();
+	}
 
 	igt_describe("The window holds as many blobs as fit in it, placed without padding.");
-	igt_subtest("window-capacity")
+	igt_subtest("window-capacity") {
+		vgm_require_window_cell();
 		test_window_capacity();
+	}
 
 	igt_describe("A deferred blob cannot be mapped while the window is full: ENOSPC at once, no hang.");
-	igt_subtest("window-full-deferred")
+	igt_subtest("window-full-deferred") {
+		vgm_require_window_cell();
 		test_window_full_deferred();
+	}
 }

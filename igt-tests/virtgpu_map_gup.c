@@ -1813,8 +1813,10 @@ int igt_main()
 		test_pmd_misaligned_fixed();
 
 	igt_describe("The window holds as many blobs of mixed sizes as the stock placement.");
-	igt_subtest("capacity-mixed")
+	igt_subtest("capacity-mixed") {
+		vgm_require_window_cell();
 		test_capacity_mixed();
+	}
 
 	igt_describe("Creating, mapping and closing blobs races with the host revoking them.");
 	igt_subtest("close-race")

@@ -2371,3 +2371,16 @@ int vgm_probe_write(volatile void *p, uint32_t val)
 	probe_jmp = NULL;
 	return 0;
 }
+
+/*
+ * Subtests that fill the whole host-visible window prove the same in every
+ * host mode and take up to 20 s each in a 4G window under TCG: they run in
+ * the host mode wc only (and wherever VGM_HOST_MAPINFO is not set).
+ */
+void vgm_require_window_cell(void)
+{
+	const char *m = getenv("VGM_HOST_MAPINFO");
+
+	igt_require_f(!m || !strcmp(m, "wc"),
+		      "fills the window: runs in the host mode wc only (this run: %s)\n", m);
+}

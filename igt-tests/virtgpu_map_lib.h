@@ -165,6 +165,7 @@ struct vgm_host {
 };
 
 void vgm_host_get(struct vgm_host *h);
+void vgm_require_window_cell(void);
 /* the same from a string: one mode, or seq:... (then kind UNSET) */
 void vgm_host_parse(const char *s, struct vgm_host *h);
 
