@@ -530,6 +530,14 @@ out:
 	return ret;
 }
 
+/* Protection of a user mapping of the blob: the attribute it maps with. */
+static pgprot_t hostmap_vma_prot(const struct virtio_gpu_hostmap *hm,
+				 struct vm_area_struct *vma)
+{
+	return pgprot_decrypted(virtio_gpu_map_attr_pgprot(hm->eff,
+					vm_get_page_prot(vma->vm_flags)));
+}
+
 static struct virtio_gpu_object_vram *vma_to_vram(struct vm_area_struct *vma)
 {
 	struct drm_gem_object *obj = vma->vm_private_data;
@@ -625,7 +633,6 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 	unsigned long addr = ALIGN_DOWN(vmf->address, PAGE_SIZE << order);
 	unsigned long pgoff, pfn;
 	vm_fault_t ret;
-	pgprot_t prot;
 	int idx;
 
 	if (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)
@@ -652,11 +659,9 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 			ret = VM_FAULT_FALLBACK;
 			break;
 		}
-		prot = virtio_gpu_map_attr_pgprot(hm->eff,
-						  vm_get_page_prot(vma->vm_flags));
 		ret = hostmap_insert(vmf, order, pfn,
 				     (obj->size >> PAGE_SHIFT) - pgoff,
-				     pgprot_decrypted(prot));
+				     hostmap_vma_prot(hm, vma));
 		break;
 	case VIRTIO_GPU_HOSTMAP_UNRESOLVED:
 		/* remapped meanwhile: fault again, which waits for the answer */
@@ -826,8 +831,7 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 	ret = hm->state == VIRTIO_GPU_HOSTMAP_MAPPED ? 0 :
 	      hm->err ? hm->err : -EAGAIN;
 	if (!ret)
-		prot = virtio_gpu_map_attr_pgprot(hm->eff,
-						  vm_get_page_prot(vma->vm_flags));
+		prot = hostmap_vma_prot(hm, vma);
 	up_read(&hm->lock);
 	if (ret)
 		return ret;
@@ -839,7 +843,7 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 	 * VM_DONTDUMP: core dumps do not read host memory.
 	 */
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_page_prot = pgprot_decrypted(prot);
+	vma->vm_page_prot = prot;
 	vma->vm_ops = &virtio_gpu_hostmap_vm_ops;
 	return 0;
 }
