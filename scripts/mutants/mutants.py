@@ -97,7 +97,7 @@ MUTANTS = [
               "\t\t\t\t    obj->size, 1);\n"
               "\tmutex_unlock(&dev->object_name_lock);\n",
               "\t(void)obj;\n")],
-           [R(*WC, "hook-unmap|hook-remap|fork-revoke|dmabuf-outlives-revoke")]),
+           [R(*WC, "hook-unmap|hook-remap|fork-revoke|dmabuf-outlives-revoke|fault-vs-unmap|reused-address")]),
     Mutant("dmabuf-not-zapped",
            "hostmap_zap() zaps the DRM file's mappings but not the dma-buf's",
            [E("\tif (obj->dma_buf)\n"
@@ -151,11 +151,8 @@ MUTANTS = [
            [R("seq:cached,uncached", "4G", "hook-remap-answers", "nopat")]),
     Mutant("fault-prot-no-attr",
            "faults insert with the VMA's base protection, without the host's attribute (PMDs fall back to PTEs)",
-           [E("\t\tprot = virtio_gpu_map_attr_pgprot(hm->eff,\n"
-              "\t\t\t\t\t\t  vm_get_page_prot(vma->vm_flags));\n"
-              "\t\tret = hostmap_insert(",
-              "\t\tprot = vm_get_page_prot(vma->vm_flags);\n"
-              "\t\tret = hostmap_insert(")],
+           [E("\t\t\t\t     hostmap_vma_prot(hm, vma));\n",
+              "\t\t\t\t     vm_get_page_prot(vma->vm_flags));\n")],
            [R(*WC, "huge-pmd|pmd-partial")]),
     Mutant("undefined-accepted",
            "virtio_gpu_map_attr_check() accepts undefined attributes",
@@ -204,6 +201,39 @@ MUTANTS = [
            "a failed RESOURCE_MAP_BLOB is reported as -EINVAL, not -EIO",
            [E("\t\thm->err = -EIO;\n", "\t\thm->err = -EINVAL;\n")],
            [R("error", "4G", "mapping-whole")]),
+    # The operations the lifetime subtests are named after: each defect
+    # breaks the fault that the operation is meant to take.
+    Mutant("pgoff-ignores-vma",
+           "faults compute the blob page from the address in the VMA alone, without vm_pgoff (a split or partly moved VMA maps the blob's first pages)",
+           [E("\treturn vma->vm_pgoff - drm_vma_node_start(&obj->vma_node) +\n"
+              "\t       ((addr - vma->vm_start) >> PAGE_SHIFT);\n",
+              "\t(void)obj;\n"
+              "\treturn (addr - vma->vm_start) >> PAGE_SHIFT;\n")],
+           [R(*WC, "split-vma|mremap")]),
+    Mutant("kernel-fault-sigbus",
+           "faults taken in kernel mode (uaccess of a syscall, GUP) fail with SIGBUS",
+           [E("\tif (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)\n",
+              "\tif (!(vmf->flags & FAULT_FLAG_USER))\n"
+              "\t\treturn VM_FAULT_SIGBUS;\n"
+              "\tif (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)\n")],
+           [R(*WC, "syscall-io|gup-users")]),
+    Mutant("fork-dontcopy",
+           "mappings are not inherited across fork (VM_DONTCOPY)",
+           [E("\tvm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);\n",
+              "\tvm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY);\n")],
+           [R(*WC, "@fork$|fork-revoke")]),
+    Mutant("fault-needs-handle",
+           "faults fail once the blob has no GEM handle left (a mapping that outlives its handles and DRM file raises SIGBUS)",
+           [E("\tif (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)\n",
+              "\tif (!READ_ONCE(obj->handle_count))\n"
+              "\t\treturn VM_FAULT_SIGBUS;\n"
+              "\tif (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)\n")],
+           [R(*WC, "close-fd|dmabuf-outlives")]),
+    Mutant("pmd-misaligned",
+           "PMD faults do not check that the PFN is 2 MiB-aligned",
+           [E("\t\tif (!IS_ALIGNED(pfn, nr)) {\n",
+              "\t\tif (0 && !IS_ALIGNED(pfn, nr)) {\n")],
+           [R(*WC, "pmd-misaligned-fixed")]),
 ]
 
 BY_NAME = {m.name: m for m in MUTANTS}

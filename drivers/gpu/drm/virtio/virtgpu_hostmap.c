@@ -815,24 +815,31 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 	    vma_pages(vma) > (obj->size >> PAGE_SHIFT) - first)
 		return -EINVAL;
 
-	ret = hostmap_request(vram);
-	if (ret) {
-		if (ret == -ENOSPC)
-			drm_dbg_driver(obj->dev,
-				       "resource %u: no room in the host-visible window (-ENOSPC)\n",
-				       bo->hw_res_handle);
-		return ret;
-	}
-	ret = hostmap_settle(vram);
-	if (ret)
-		return ret == -ENODEV ? ret : -EINTR;
+	/*
+	 * A remap between the answer and the state check leaves the blob
+	 * unresolved again: wait for the new answer, as a fault would.
+	 */
+	do {
+		ret = hostmap_request(vram);
+		if (ret) {
+			if (ret == -ENOSPC)
+				drm_dbg_driver(obj->dev,
+					       "resource %u: no room in the host-visible window (-ENOSPC)\n",
+					       bo->hw_res_handle);
+			return ret;
+		}
+		ret = hostmap_settle(vram);
+		if (ret)
+			return ret == -ENODEV ? ret : -EINTR;
 
-	down_read(&hm->lock);
-	ret = hm->state == VIRTIO_GPU_HOSTMAP_MAPPED ? 0 :
-	      hm->err ? hm->err : -EAGAIN;
-	if (!ret)
-		prot = hostmap_vma_prot(hm, vma);
-	up_read(&hm->lock);
+		down_read(&hm->lock);
+		ret = hm->state == VIRTIO_GPU_HOSTMAP_MAPPED ? 0 :
+		      hm->state == VIRTIO_GPU_HOSTMAP_UNRESOLVED ? -EAGAIN :
+		      hm->err;
+		if (!ret)
+			prot = hostmap_vma_prot(hm, vma);
+		up_read(&hm->lock);
+	} while (ret == -EAGAIN);
 	if (ret)
 		return ret;
 
