@@ -332,8 +332,8 @@ struct racer {
 };
 
 /*
- * Reads pages spread over the blob, 97 pages apart (more than the 16 PTEs
- * one fault maps): every read after a revoke zapped the PTEs is a fault.
+ * Reads pages spread over the blob, 97 pages apart: the first read of each
+ * page table's range after a revoke zapped the PTEs is a fault.
  */
 static void *racer_fn(void *arg)
 {

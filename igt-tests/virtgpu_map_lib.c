@@ -1494,6 +1494,22 @@ uint64_t vgm_present(const void *p, uint64_t len, uint64_t *pmd)
 	return s.present;
 }
 
+/**
+ * vgm_fault_reach: pages that one 4 KiB fault at @p may map
+ *
+ * Our kernel fills the rest of the faulting page's page table (the
+ * 2 MiB-aligned range of user addresses around it) within the VMA; the
+ * pages from @p to the end of that range, at least 1. A page that many
+ * pages or more past a fault is in another page table: its first access
+ * is a fault of its own.
+ */
+uint64_t vgm_fault_reach(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	return (((a | (VGM_PMD - 1)) + 1) - a) / VGM_PAGE;
+}
+
 bool vgm_assert_unfaulted(const struct vgm_ctx *c, const void *p, uint64_t len,
 			  const char *what)
 {
@@ -1509,7 +1525,7 @@ bool vgm_assert_unfaulted(const struct vgm_ctx *c, const void *p, uint64_t len,
 		return false;
 	}
 	igt_assert_f(false,
-		     "%s: %" PRIu64 " of %" PRIu64 " KiB (%" PRIu64 " KiB in PMD entries) of pages never touched are in the page tables already: the operation will not fault them in (a driver that maps eagerly, or further than 16 PTEs from a faulting page)\n",
+		     "%s: %" PRIu64 " of %" PRIu64 " KiB (%" PRIu64 " KiB in PMD entries) of pages never touched are in the page tables already: the operation will not fault them in (a driver that maps eagerly, or past the page table of a faulting page)\n",
 		     what, present / 1024, len / 1024, pmd / 1024);
 	return false;
 }

@@ -385,10 +385,12 @@ uint64_t vgm_present(const void *p, uint64_t len, uint64_t *pmd);
 /*
  * Nothing of [p, p + len), which was never touched, is in the page tables
  * yet: the next touch is a fault of the driver. Our kernel maps at fault
- * time (16 PTEs from the faulting page on, or a PMD) and must pass;
+ * time (the rest of the faulting page's page table within the VMA, see
+ * vgm_fault_reach(), or a PMD) and must pass;
  * kernels without VIRTGPU_PARAM_MAP_CACHING (stock) map everything at mmap
  * (io_remap_pfn_range): there it is logged, not failed, and false returned.
  */
+uint64_t vgm_fault_reach(const void *p);
 bool vgm_assert_unfaulted(const struct vgm_ctx *c, const void *p, uint64_t len,
 			  const char *what);
 

@@ -225,14 +225,13 @@ static void test_close_handle(void)
 }
 
 /*
- * Blobs of the subtests that need first faults after an operation: large
- * enough that the 16 pages a 4 KiB fault maps on our kernel are a small
- * part, mapped skewed (vgm_map_fresh()) so that no fault maps a PMD.
+ * Blobs of the subtests that need first faults after an operation: mapped
+ * skewed (vgm_map_fresh()) so that no fault maps a PMD, and large enough
+ * that more than 2 MiB of them lies past the page table of page 0, which
+ * a fault of page 0 may fill (vgm_fault_reach()).
  */
-#define BIG (2 * VGM_MIB + 256 * VGM_KIB)
+#define BIG (4 * VGM_MIB + 256 * VGM_KIB)
 #define BIG_PAGES (BIG / VGM_PAGE)
-/* past the 16 pages a fault of page 0 maps */
-#define FAR 64
 
 /* pages [first, first + n) of the blob, as mapped at p */
 static void assert_blob_pages(const uint8_t *p, uint64_t first, uint64_t n,
@@ -272,6 +271,7 @@ static void test_close_fd(void)
 	bool have_phys;
 	int cache0, cache, fd, n, i, sig, left;
 	uint32_t v = 0;
+	uint64_t far;
 	uint8_t *p;
 
 	vgm_ctx_open(&c);
@@ -304,7 +304,8 @@ static void test_close_fd(void)
 	close(fd);
 
 	/* first faults after the close: the blob's data, with the attribute of before */
-	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE,
+	far = vgm_fault_reach(p);
+	vgm_assert_unfaulted(&c, p + far * VGM_PAGE, BIG - far * VGM_PAGE,
 			     "dma-buf mapping after the close");
 	vgm_sigbus_install();
 	sig = vgm_probe_read(p + BIG - VGM_PAGE, &v);
@@ -337,8 +338,8 @@ static void test_close_fd(void)
  */
 static void test_fork(void)
 {
-	const uint64_t u0 = FAR, un = 96;	/* read first by the child */
-	const uint64_t w0 = 256, wn = 96;	/* written first by the child */
+	const uint64_t un = 96, wn = 96;
+	uint64_t far, u0, w0;	/* read, written first by the child */
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
@@ -348,13 +349,16 @@ static void test_fork(void)
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, BIG, &b);
 	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 14, &e);
-	/* the parent faults in the first page (and the 15 after it) only */
+	far = vgm_fault_reach(p);
+	u0 = far;
+	w0 = far + 192;
+	/* the parent faults in the first page (and the rest of its page table) only */
 	assert_blob_pages(p, 0, 1, 14, "parent before fork");
 	cache0 = vgm_assert_ptes(p, VGM_PAGE, "parent before fork");
-	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE, "parent before fork");
+	vgm_assert_unfaulted(&c, p + far * VGM_PAGE, BIG - far * VGM_PAGE, "parent before fork");
 
 	igt_fork(child, 1) {
-		vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE,
+		vgm_assert_unfaulted(&c, p + far * VGM_PAGE, BIG - far * VGM_PAGE,
 				     "child right after fork");
 		assert_blob_pages(p, 0, 1, 14, "child reads the page the parent touched");
 		assert_blob_pages(p + u0 * VGM_PAGE, u0, un, 14, "child's first faults");
@@ -366,7 +370,7 @@ static void test_fork(void)
 	igt_waitchildren();
 
 	/* the child is gone (its VMA closed): the parent's first faults still work */
-	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE,
+	vgm_assert_unfaulted(&c, p + far * VGM_PAGE, BIG - far * VGM_PAGE,
 			     "parent after the child faulted and exited");
 	vgm_assert_stamps(p + w0 * VGM_PAGE, wn * VGM_PAGE, 15, "parent's first faults read what the child wrote");
 	assert_blob_pages(p + u0 * VGM_PAGE, u0, un, 14, "parent's first faults of the pages the child read");
@@ -555,19 +559,22 @@ static void test_mremap(void)
 	struct vgm_blob b;
 	struct vgm_expect e;
 	uint64_t phys = 0;
+	const uint64_t tail = BIG_PAGES / 2;	/* first page of the part moved alone */
 	uint8_t *p, *q, *spot;
 	int cache0, cache, err;
 	bool moved;
+	uint64_t far;
 
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, BIG, &b);
 	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 18, &e);
 	if (!vgm_blob_try_phys(&b, &phys))
 		phys = 0;
-	/* touch the first page only: the pages from FAR on fault after the move */
+	/* touch the first page only: the pages past its page table fault after the move */
 	assert_blob_pages(p, 0, 1, 18, "before mremap");
 	cache0 = vgm_assert_ptes(p, VGM_PAGE, "before mremap");
-	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE, "before mremap");
+	far = vgm_fault_reach(p);
+	vgm_assert_unfaulted(&c, p + far * VGM_PAGE, BIG - far * VGM_PAGE, "before mremap");
 
 	/* move it, to a place as far from PMD alignment as the old one */
 	spot = vgm_skewed_spot(phys, BIG);
@@ -579,7 +586,8 @@ static void test_mremap(void)
 	igt_assert_f(moved, "moving the mapping failed: %s\n", q == MAP_FAILED ? strerror(err) : "moved elsewhere");
 	vgm_untrack(p);
 	vgm_track(q, BIG);
-	vgm_assert_unfaulted(&c, q + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE, "after mremap");
+	/* the same offset in its 2 MiB range as before: the same pages unfaulted */
+	vgm_assert_unfaulted(&c, q + far * VGM_PAGE, BIG - far * VGM_PAGE, "after mremap");
 
 	/* first faults at the new address: the blob's own pages, in order */
 	assert_blob_pages(q, 0, 1, 18, "the page touched before the move");
@@ -594,9 +602,35 @@ static void test_mremap(void)
 	vgm_assert_stamps(p, BIG / 2, 19, "after shrinking the mapping");
 	vgm_unmap(p, BIG / 2);
 
+
 	p = vgm_map_or_skip(&c, &b, &e);
 	vgm_assert_stamps(p, BIG, 19, "through a new mapping after mremap");
 	vgm_unmap(p, BIG);
+
+	/*
+	 * a part moved alone before its first faults: its VMA starts inside
+	 * the blob (vm_pgoff moves with it)
+	 */
+	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 20, &e);
+	spot = vgm_skewed_spot(phys + tail * VGM_PAGE, (BIG_PAGES - tail) * VGM_PAGE);
+	q = mremap(p + tail * VGM_PAGE, (BIG_PAGES - tail) * VGM_PAGE, (BIG_PAGES - tail) * VGM_PAGE,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, spot);
+	err = errno;
+	moved = q == spot;
+	if (!moved)
+		munmap(spot, (BIG_PAGES - tail) * VGM_PAGE);
+	igt_assert_f(moved, "moving the upper part of the mapping failed: %s\n",
+		     q == MAP_FAILED ? strerror(err) : "moved elsewhere");
+	vgm_untrack(p);
+	vgm_track(p, tail * VGM_PAGE);
+	vgm_track(q, (BIG_PAGES - tail) * VGM_PAGE);
+	vgm_assert_unfaulted(&c, q, (BIG_PAGES - tail) * VGM_PAGE, "a part moved alone");
+	assert_blob_pages(q, tail, BIG_PAGES - tail, 20, "first faults of a part moved alone");
+	cache = vgm_assert_ptes(q, (BIG_PAGES - tail) * VGM_PAGE, "a part moved alone");
+	assert_cache_kept(&e, cache, cache0, "a part moved alone");
+	assert_blob_pages(p, 0, tail, 20, "the part left in place");
+	vgm_unmap(q, (BIG_PAGES - tail) * VGM_PAGE);
+	vgm_unmap(p, tail * VGM_PAGE);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
 }
@@ -653,7 +687,7 @@ static void test_madvise(void)
 
 static void test_split_vma(void)
 {
-	const uint64_t hole = 200;
+	uint64_t far, hole;
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
@@ -663,12 +697,14 @@ static void test_split_vma(void)
 	vgm_ctx_open(&c);
 	vgm_blob_create(c.fd, BIG, &b);
 	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 21, &e);
-	/* touch page 0 only, then cut page @hole out: the rest faults in two VMAs */
+	/* touch page 0 only, then cut page @hole (past its page table) out: the rest faults in two VMAs */
+	far = vgm_fault_reach(p);
+	hole = far + 200;
 	assert_blob_pages(p, 0, 1, 21, "before the split");
 	cache0 = vgm_assert_ptes(p, VGM_PAGE, "before the split");
-	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, BIG - FAR * VGM_PAGE, "before the split");
+	vgm_assert_unfaulted(&c, p + far * VGM_PAGE, BIG - far * VGM_PAGE, "before the split");
 	igt_assert_eq(munmap(p + hole * VGM_PAGE, VGM_PAGE), 0);
-	vgm_assert_unfaulted(&c, p + FAR * VGM_PAGE, (hole - FAR) * VGM_PAGE, "mapping before the hole");
+	vgm_assert_unfaulted(&c, p + far * VGM_PAGE, (hole - far) * VGM_PAGE, "mapping before the hole");
 	vgm_assert_unfaulted(&c, p + (hole + 1) * VGM_PAGE, (BIG_PAGES - hole - 1) * VGM_PAGE,
 			     "mapping after the hole");
 
@@ -761,7 +797,8 @@ static void test_mprotect(void)
 
 static void test_syscall_io(void)
 {
-	const uint64_t src = 100, dst = 300;	/* far apart: two faults of their own */
+	const uint64_t src = 0;
+	uint64_t dst;	/* in another page table than src's: a fault of its own */
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
@@ -775,6 +812,7 @@ static void test_syscall_io(void)
 	/* a fresh mapping: the kernel's accesses are the first faults */
 	p = vgm_map_fresh(&c, &b, VGM_VIA_DRM, 27, &e);
 	vgm_assert_unfaulted(&c, p, BIG, "before the system calls");
+	dst = src + 2 + vgm_fault_reach(p + (src + 2) * VGM_PAGE);
 
 	igt_assert_eq(pipe(fds), 0);
 	r = write(fds[1], p + src * VGM_PAGE, sizeof(buf));
@@ -787,6 +825,7 @@ static void test_syscall_io(void)
 	cache = vgm_assert_ptes(p + src * VGM_PAGE, sizeof(buf), "pages write() faulted in");
 	assert_cache_kept(&e, cache, cache, "pages write() faulted in");
 
+	vgm_assert_unfaulted(&c, p + dst * VGM_PAGE, sizeof(buf), "before read() into the mapping");
 	memset(buf, 0x3c, sizeof(buf));
 	igt_assert_eq(write(fds[1], buf, sizeof(buf)), (ssize_t)sizeof(buf));
 	r = read(fds[0], p + dst * VGM_PAGE, sizeof(buf));

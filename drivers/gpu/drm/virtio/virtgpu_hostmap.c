@@ -555,37 +555,74 @@ static unsigned long vma_blob_pgoff(struct vm_area_struct *vma,
 	       ((addr - vma->vm_start) >> PAGE_SHIFT);
 }
 
-/*
- * Pages inserted by one 4 KiB fault, from the faulting one on, as TTM does:
- * fewer faults for blobs that cannot use PMD entries.
- */
-#define HOSTMAP_PREFAULT 16
+struct hostmap_fill {
+	struct mm_struct *mm;
+	unsigned long start;	/* user address of @pfn */
+	unsigned long pfn;
+	pgprot_t prot;
+};
 
-static vm_fault_t hostmap_insert_ptes(struct vm_fault *vmf, unsigned long pfn,
-				      unsigned long max_pages, pgprot_t prot)
+static int hostmap_fill_pte(pte_t *pte, unsigned long addr, void *data)
 {
+	const struct hostmap_fill *f = data;
+
+	if (pte_none(ptep_get(pte)))
+		set_pte_at(f->mm, addr, pte,
+			   pte_mkspecial(pfn_pte(f->pfn + ((addr - f->start) >> PAGE_SHIFT),
+						 f->prot)));
+	return 0;
+}
+
+/*
+ * A 4 KiB fault maps the faulting page, then every page of the VMA (and
+ * of the blob) that shares its page table, the 2 MiB-aligned range around
+ * it: touching all of a small mapping costs one fault (stock's remap at
+ * mmap() costs none), a large one gets page tables only where it is used,
+ * and pages behind other tables stay unmapped until touched.
+ *
+ * The faulting page goes through vmf_insert_pfn_prot() and its checks;
+ * once it is in, its page table exists and stays (no PMD can replace it),
+ * and the others are set in one walk under one lock, as i915 does from
+ * its fault handler, without the memtype lookup per page: the blob's
+ * reservation (x86 with PAT) has the memory type of @prot, which
+ * hostmap_check_pat() verified. Existing entries are left alone.
+ */
+static vm_fault_t hostmap_insert_ptes(struct vm_fault *vmf, unsigned long pfn,
+				      unsigned long pgoff, unsigned long max_pages,
+				      pgprot_t prot)
+{
+	struct vm_area_struct *vma = vmf->vma;
 	unsigned long addr = vmf->address & PAGE_MASK;
-	unsigned long i, n;
+	unsigned long start = max(ALIGN_DOWN(addr, PMD_SIZE), vma->vm_start);
+	unsigned long end = min3(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE,
+				 vma->vm_end, addr + (max_pages << PAGE_SHIFT));
+	struct hostmap_fill f = { .mm = vma->vm_mm, .prot = prot };
 	vm_fault_t ret;
 
-	n = min3(max_pages, (vmf->vma->vm_end - addr) >> PAGE_SHIFT,
-		 (unsigned long)HOSTMAP_PREFAULT);
-	ret = vmf_insert_pfn_prot(vmf->vma, addr, pfn, prot);
-	for (i = 1; i < n && !(ret & VM_FAULT_ERROR); i++) {
-		/* later pages are a bonus: stop quietly at the first problem */
-		if (vmf_insert_pfn_prot(vmf->vma, addr + (i << PAGE_SHIFT),
-					pfn + i, prot) & VM_FAULT_ERROR)
-			break;
-	}
+	/* never before the blob's first page */
+	if ((addr - start) >> PAGE_SHIFT > pgoff)
+		start = addr - (pgoff << PAGE_SHIFT);
+	f.start = start;
+	f.pfn = pfn - ((addr - start) >> PAGE_SHIFT);
+	ret = vmf_insert_pfn_prot(vma, addr, pfn, prot);
+	if (ret & VM_FAULT_ERROR)
+		return ret;
+	/* the other pages are a bonus: they fault on their own if this fails */
+	if (start < addr)
+		apply_to_page_range(vma->vm_mm, start, addr - start,
+				    hostmap_fill_pte, &f);
+	if (addr + PAGE_SIZE < end)
+		apply_to_page_range(vma->vm_mm, addr + PAGE_SIZE,
+				    end - addr - PAGE_SIZE, hostmap_fill_pte, &f);
 	return ret;
 }
 
 static vm_fault_t hostmap_insert(struct vm_fault *vmf, unsigned int order,
-				 unsigned long pfn, unsigned long max_pages,
-				 pgprot_t prot)
+				 unsigned long pfn, unsigned long pgoff,
+				 unsigned long max_pages, pgprot_t prot)
 {
 	if (!order)
-		return hostmap_insert_ptes(vmf, pfn, max_pages, prot);
+		return hostmap_insert_ptes(vmf, pfn, pgoff, max_pages, prot);
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	/* PMD entries take the VMA's protection: only use them while it matches */
 	if (order == PMD_ORDER &&
@@ -659,7 +696,7 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 			ret = VM_FAULT_FALLBACK;
 			break;
 		}
-		ret = hostmap_insert(vmf, order, pfn,
+		ret = hostmap_insert(vmf, order, pfn, pgoff,
 				     (obj->size >> PAGE_SHIFT) - pgoff,
 				     hostmap_vma_prot(hm, vma));
 		break;
