@@ -36,6 +36,12 @@
  * MAP_BLOB answer of this QEMU, from 0, which picks seq:'s element n mod
  * its length). The file is emptied at the first MAP_BLOB.
  *
+ * Every blob the guest creates is logged too, one line each, to the blobs
+ * file (VGM_BLOBS, default /mnt/host/host-blobs.txt, emptied at the first
+ * blob): what Mesa really allocates, for `make bench`'s size histogram:
+ *
+ *   res=<id> ctx=<ctx> blob_mem=<n> flags=0x<hex> size=<bytes> ret=<r>
+ *
  * QEMU loads libvirglrenderer from a module (hw-display-virtio-gpu-gl.so)
  * with local binding, so RTLD_NEXT does not find it: the real symbols are
  * looked up through a handle of the library itself.
@@ -136,6 +142,24 @@ static int parse_one(const char *s, struct mode *m)
 	errno = 0;
 	m->value = (uint32_t)strtoul(s, &end, 0);
 	return !errno && end != s && !*end ? 0 : -1;
+}
+
+static int blobs_fd = -1;
+static pthread_once_t blobs_once = PTHREAD_ONCE_INIT;
+
+static const char *blobs_path(void)
+{
+	const char *p = getenv("VGM_BLOBS");
+
+	return p && *p ? p : "/mnt/host/host-blobs.txt";
+}
+
+static void blobs_open(void)
+{
+	blobs_fd = open(blobs_path(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	if (blobs_fd < 0)
+		fprintf(stderr, "vgm-shim: cannot create the blobs file %s: %s\n",
+			blobs_path(), strerror(errno));
 }
 
 static void setup(void)
@@ -295,4 +319,34 @@ int virgl_renderer_resource_get_map_info(uint32_t res_handle, uint32_t *map_info
 	answer_line(res_handle, m.value, "forced", call);
 	*map_info = m.value;
 	return 0;
+}
+
+/* virglrenderer.h's struct virgl_renderer_resource_create_blob_args (ABI) */
+struct create_blob_args {
+	uint32_t res_handle;
+	uint32_t ctx_id;
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint64_t blob_id;
+	uint64_t size;
+	const void *iovecs;
+	uint32_t num_iovs;
+};
+
+int virgl_renderer_resource_create_blob(const struct create_blob_args *args)
+{
+	int (*fn)(const struct create_blob_args *) = real(__func__);
+	int ret = fn(args);
+	char line[160];
+	int n;
+
+	pthread_once(&blobs_once, blobs_open);
+	if (blobs_fd >= 0) {
+		n = snprintf(line, sizeof(line), "res=%u ctx=%u blob_mem=%u flags=0x%x size=%llu ret=%d\n",
+			     args->res_handle, args->ctx_id, args->blob_mem, args->blob_flags,
+			     (unsigned long long)args->size, ret);
+		if (write(blobs_fd, line, n) != n)
+			fprintf(stderr, "vgm-shim: writing to %s failed: %s\n", blobs_path(), strerror(errno));
+	}
+	return ret;
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make bench: one boot of the pristine 7.2 kernel; the stock virtio-gpu
 # module is loaded and measured, unloaded, then ours is loaded and measured
-# (bench/virtgpu_map_bench.c). Writes bench.csv, a ratio table and
+# (bench/virtgpu_map_bench.c), then stock once more as the control (its
+# ratio to the first stock run is the noise floor of the run). Writes
+# bench.csv, a ratio table with the control row, the blob sizes Mesa
+# allocated in the last `make run` (its passthrough cells), and
 # bench.png under results/bench-<date>/. Never gates anything.
 #   VGM_BENCH_WINDOW (1G), VGM_BENCH_MAX (256M in bytes), VGM_BENCH_REPS (9)
 STEP=bench
@@ -29,9 +32,14 @@ rmmod virtio_gpu || { echo "vgm-bench: cannot unload the stock module"; exit 1; 
 modprobe virtio_gpu || exit 1
 sleep 1
 \$H/tests/vgm_bench ours $max $reps >\$H/ours.csv 2>\$H/ours.err
+# the control: stock once more, after ours; stock2/stock is the run's noise floor
+rmmod virtio_gpu || { echo "vgm-bench: cannot unload our module"; exit 1; }
+insmod \$H/stock-virtio-gpu.ko || exit 1
+sleep 1
+\$H/tests/vgm_bench stock2 $max $reps >\$H/stock2.csv 2>\$H/stock2.err
 echo "vgm-bench: done"
 JOB
 VGM_TIMEOUT=${VGM_TIMEOUT:-1800} "$TOP/scripts/boot.sh" "$out" ours passthrough "${VGM_BENCH_WINDOW:-1G}" "$out/job.in"
 grep -q "vgm-bench: done" "$out/job.log" || die "bench did not complete: $out/job.log"
-{ cat "$out/stock.csv"; tail -n +2 "$out/ours.csv"; } >"$out/bench.csv"
-python3 "$TOP/bench/report.py" "$out"
+{ cat "$out/stock.csv"; tail -n +2 "$out/ours.csv"; tail -n +2 "$out/stock2.csv"; } >"$out/bench.csv"
+python3 "$TOP/bench/report.py" "$out" "$RESULTS/latest"
