@@ -229,6 +229,14 @@ MUTANTS = [
               "\t\treturn VM_FAULT_SIGBUS;\n"
               "\tif (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)\n")],
            [R(*WC, "close-fd|dmabuf-outlives")]),
+    # A fault that fills PTEs itself must give them the memory type PAT
+    # gives the faulting page (vmf_insert_pfn_prot()); with no attribute
+    # from the host, below 4 GiB, that is UC- (MTRR), not the base WB.
+    Mutant("fill-ignores-reservation",
+           "the PTEs a fault fills get the attribute's protection, not the memory type of the blob's reservation",
+           [E("\treturn pgprot_decrypted(hostmap_platform_prot(hm, prot));\n",
+              "\treturn pgprot_decrypted(prot);\n")],
+           [R("none", "256M", "mapping-whole|split-vma")]),
     Mutant("pmd-misaligned",
            "PMD faults do not check that the PFN is 2 MiB-aligned",
            [E("\t\tif (!IS_ALIGNED(pfn, nr)) {\n",

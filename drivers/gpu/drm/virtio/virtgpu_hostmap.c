@@ -253,29 +253,58 @@ static const char *x86_cache_name(unsigned long bits)
 /*
  * PAT decides the cache mode of every PFN mapping from the memory type
  * reserved for the range, and the MTRRs can override what is asked for
- * (ioremap_cache() accepts a downgrade to UC- silently). Read the type the
- * reservation got from the kernel mapping that holds it.
+ * (ioremap_cache() accepts a downgrade to UC- silently). The type the
+ * reservation got, as PTE cache bits, read from the kernel mapping that
+ * holds it; -1 if it has no PTE.
  */
+static unsigned long hostmap_pat_bits(void __iomem *vaddr)
+{
+	unsigned int level;
+	pgprot_t prot;
+	pte_t *pte;
+
+	pte = lookup_address((unsigned long)vaddr, &level);
+	if (!pte)
+		return -1UL;
+	prot = __pgprot(pte_flags(*pte));
+	if (level != PG_LEVEL_4K)
+		prot = pgprot_large_2_4k(prot);
+	return pgprot_val(prot) & _PAGE_CACHE_MASK;
+}
+
+/*
+ * @prot with the cache bits of the blob's reservation: what
+ * vmf_insert_pfn_prot() and vmf_insert_pfn_pmd() give a PFN of the blob
+ * anyway, and what faults that fill PTEs themselves must give too. It is
+ * the attribute's, except for NONE, where the platform decides.
+ */
+static pgprot_t hostmap_platform_prot(const struct virtio_gpu_hostmap *hm,
+				      pgprot_t prot)
+{
+	unsigned long bits;
+
+	if (!hm->vaddr)
+		return prot;
+	bits = hostmap_pat_bits(hm->vaddr);
+	if (bits == -1UL)
+		return prot;
+	return __pgprot((pgprot_val(prot) & ~_PAGE_CACHE_MASK) | bits);
+}
+
+/* Read the type the reservation got: refuse it unless it is the host's. */
 static int hostmap_check_pat(struct virtio_gpu_object_vram *vram,
 			     enum virtio_gpu_map_attr attr, void __iomem *vaddr)
 {
 	unsigned long want, got;
-	unsigned int level;
-	pgprot_t prot;
-	pte_t *pte;
 
 	if (attr == VIRTIO_GPU_MAP_ATTR_NONE)
 		return 0;
 
 	want = pgprot_val(virtio_gpu_map_attr_pgprot(attr, PAGE_KERNEL)) &
 	       _PAGE_CACHE_MASK;
-	pte = lookup_address((unsigned long)vaddr, &level);
-	if (!pte)
+	got = hostmap_pat_bits(vaddr);
+	if (got == -1UL)
 		return -EOPNOTSUPP;
-	prot = __pgprot(pte_flags(*pte));
-	if (level != PG_LEVEL_4K)
-		prot = pgprot_large_2_4k(prot);
-	got = pgprot_val(prot) & _PAGE_CACHE_MASK;
 	if (got == want)
 		return 0;
 
@@ -371,6 +400,12 @@ static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 
 static void hostmap_release(struct virtio_gpu_hostmap *hm)
 {
+}
+
+static pgprot_t hostmap_platform_prot(const struct virtio_gpu_hostmap *hm,
+				      pgprot_t prot)
+{
+	return prot;
 }
 #endif
 
@@ -534,8 +569,10 @@ out:
 static pgprot_t hostmap_vma_prot(const struct virtio_gpu_hostmap *hm,
 				 struct vm_area_struct *vma)
 {
-	return pgprot_decrypted(virtio_gpu_map_attr_pgprot(hm->eff,
-					vm_get_page_prot(vma->vm_flags)));
+	pgprot_t prot = virtio_gpu_map_attr_pgprot(hm->eff,
+						   vm_get_page_prot(vma->vm_flags));
+
+	return pgprot_decrypted(hostmap_platform_prot(hm, prot));
 }
 
 static struct virtio_gpu_object_vram *vma_to_vram(struct vm_area_struct *vma)
@@ -583,9 +620,9 @@ static int hostmap_fill_pte(pte_t *pte, unsigned long addr, void *data)
  * The faulting page goes through vmf_insert_pfn_prot() and its checks;
  * once it is in, its page table exists and stays (no PMD can replace it),
  * and the others are set in one walk under one lock, as i915 does from
- * its fault handler, without the memtype lookup per page: the blob's
- * reservation (x86 with PAT) has the memory type of @prot, which
- * hostmap_check_pat() verified. Existing entries are left alone.
+ * its fault handler, without the memtype lookup per page: @prot has the
+ * memory type of the blob's reservation (x86 with PAT), see
+ * hostmap_platform_prot(). Existing entries are left alone.
  */
 static vm_fault_t hostmap_insert_ptes(struct vm_fault *vmf, unsigned long pfn,
 				      unsigned long pgoff, unsigned long max_pages,
@@ -1031,7 +1068,7 @@ int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
 	if (remap) {
 		spin_lock(&vgdev->host_visible_lock);
 		WRITE_ONCE(vram->hostmap.answer, STATE_INITIALIZING);
-	WRITE_ONCE(vram->hostmap.map_info, 0);
+		WRITE_ONCE(vram->hostmap.map_info, 0);
 		spin_unlock(&vgdev->host_visible_lock);
 		hm->err = 0;
 		WRITE_ONCE(hm->state, VIRTIO_GPU_HOSTMAP_UNRESOLVED);
@@ -1131,9 +1168,11 @@ unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
 }
 
 #ifdef CONFIG_DEBUG_FS
+#ifdef CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK
 /*
  * Test hook: "unmap FD HANDLE" or "remap FD HANDLE" written by a process
- * that has the blob's GEM HANDLE open on its DRM file FD (root only).
+ * that has the blob's GEM HANDLE open on its DRM file FD (root only), as
+ * a host-initiated unmap would, which the virtio spec does not have yet.
  */
 static ssize_t hostmap_debugfs_write(struct file *file, const char __user *ubuf,
 				     size_t len, loff_t *ppos)
@@ -1184,6 +1223,7 @@ static const struct file_operations hostmap_debugfs_fops = {
 	.write = hostmap_debugfs_write,
 	.llseek = noop_llseek,
 };
+#endif
 
 static const char *const state_names[] = {
 	[VIRTIO_GPU_HOSTMAP_UNRESOLVED] = "unresolved",
@@ -1226,13 +1266,16 @@ DEFINE_SHOW_ATTRIBUTE(hostmap_blobs);
  * virtio_gpu_hostmap_debugfs_init - create the debugfs files of host mappings
  * @minor: the DRM minor whose debugfs directory receives them
  *
- * virtio-gpu-hostmap: the unmap/remap test hook (root, write only);
- * virtio-gpu-host-visible-blobs: the window offset of each blob.
+ * virtio-gpu-host-visible-blobs: the window offset of each blob;
+ * virtio-gpu-hostmap (CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK): the unmap/remap
+ * test hook (root, write only).
  */
 void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor)
 {
+#ifdef CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK
 	debugfs_create_file("virtio-gpu-hostmap", 0200, minor->debugfs_root,
 			    minor->dev, &hostmap_debugfs_fops);
+#endif
 	debugfs_create_file("virtio-gpu-host-visible-blobs", 0400,
 			    minor->debugfs_root, minor->dev,
 			    &hostmap_blobs_fops);
