@@ -42,14 +42,10 @@ check_bisect() {
 		log=$RESULTS/bisect-$n.txt
 		git -C "$G" checkout -q -f "$c"
 		git -C "$G" clean -qfdx drivers/gpu/drm/virtio
-		rm -rf "$inc" && mkdir -p "$inc/drm"
-		cp "$G/include/uapi/drm/virtgpu_drm.h" "$inc/drm/"
-		for f in "$G"/include/uapi/drm/drm*.h; do
-			[ -e "$G/include/drm/$(basename "$f")" ] || ln -s "$f" "$inc/drm/"
-		done
+		module_uapi_include "$G" "$inc"
 		if ! make -s -j"$(nproc)" CC="ccache gcc" -C "$CACHE/build/stock" \
 			M="$G/drivers/gpu/drm/virtio" W=1 NOSTDINC_FLAGS="-nostdinc -I$inc" \
-			CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m modules >"$log" 2>&1 ||
+			"${MODULE_OPTS[@]}" modules >"$log" 2>&1 ||
 			grep -qE 'warning:|error:' "$log"; then
 			grep -E 'warning:|error:' "$log" | head -n 20 >&2
 			git -C "$G" checkout -q -f vgm
@@ -69,7 +65,7 @@ check_build() {
 	step "W=1 and sparse (C=2) over drivers/gpu/drm/virtio of the patched tree"
 	local m=(make -C "$CACHE/build/stock" M="$src/drivers/gpu/drm/virtio"
 		NOSTDINC_FLAGS="-nostdinc -I$CACHE/build/ours-include"
-		CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m)
+		"${MODULE_OPTS[@]}")
 	"${m[@]}" clean >/dev/null
 	"${m[@]}" -j"$(nproc)" W=1 C=2 CHECK="$TOP/scripts/sparse-chroot.sh" modules \
 		>"$RESULTS/w1-sparse.txt" 2>&1 || die "build failed: $RESULTS/w1-sparse.txt"

@@ -64,3 +64,23 @@ overlay_files() {
 		(cd "$TOP" && find "$d" -type f)
 	done | sort
 }
+
+# Building our virtio-gpu module (and its KUnit module) out of tree against
+# the stock kernel build: kbuild options, and the include directory that
+# puts our uapi header (only it) ahead of the stock tree's.
+#   module_uapi_include TREE DIR   fill DIR from TREE's include/uapi/drm
+# The test hook (CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK, debugfs) is on in every
+# build this project tests; its Kconfig symbol does not exist in the stock
+# kernel's configuration, hence the define.
+MODULE_OPTS=(CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m
+	KCFLAGS=-DCONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK=1)
+module_uapi_include() {
+	local src=$1 inc=$2 f
+	rm -rf "$inc" && mkdir -p "$inc/drm"
+	cp "$src/include/uapi/drm/virtgpu_drm.h" "$inc/drm/"
+	# its relative includes (drm.h, drm_mode.h) resolve next to it; names
+	# the kernel-internal include/drm/ also has must resolve there
+	for f in "$src"/include/uapi/drm/drm*.h; do
+		[ -e "$src/include/drm/$(basename "$f")" ] || ln -s "$f" "$inc/drm/"
+	done
+}

@@ -84,11 +84,9 @@ patched_tree() {
 		done <"$dst/.vgm-touched"
 	fi
 	: >"$dst/.vgm-touched"
-	overlay_files | while read -r f; do
-		mkdir -p "$(dirname "$dst/$f")"
-		cp --remove-destination "$TOP/$f" "$dst/$f"
-		echo "$f" >>"$dst/.vgm-touched"
-	done
+	# as make patches builds the series: each patch, then the files of ours
+	# that patches/overlay gives their content at that commit (a patch may
+	# create or change a file of ours before its final content is laid over)
 	if [ -f "$TOP/patches/series" ]; then
 		grep -vE '^\s*(#|$)' "$TOP/patches/series" | while read -r p; do
 			# break hard links before patch writes into a file
@@ -100,8 +98,20 @@ patched_tree() {
 			done
 			patch -d "$dst" -p1 -s --no-backup-if-mismatch -F0 <"$TOP/patches/$p" >&2 ||
 				die "patch $p does not apply to $KVER_PKG"
+			for f in $(awk -v p="$p" '$1 == p { for (i = 2; i <= NF; i++) print $i }' "$TOP/patches/overlay"); do
+				mkdir -p "$(dirname "$dst/$f")"
+				cp --remove-destination "$TOP/$f" "$dst/$f"
+				echo "$f" >>"$dst/.vgm-touched"
+			done
 		done
 	fi
+	# files of ours in no commit (make patches refuses them): laid over last
+	overlay_files | while read -r f; do
+		cmp -s "$TOP/$f" "$dst/$f" && continue
+		mkdir -p "$(dirname "$dst/$f")"
+		cp --remove-destination "$TOP/$f" "$dst/$f"
+		echo "$f" >>"$dst/.vgm-touched"
+	done
 	sort -u -o "$dst/.vgm-touched" "$dst/.vgm-touched"
 	echo "$key" >"$dst/.vgm-key"
 	echo "$dst"
@@ -129,17 +139,9 @@ build_ours() {
 	step "building our virtio-gpu module against the stock kernel $kr"
 	# our uapi header (only it) first in the include path, ahead of the stock tree's
 	local inc=$CACHE/build/ours-include
-	rm -rf "$inc" && mkdir -p "$inc/drm"
-	cp "$src/include/uapi/drm/virtgpu_drm.h" "$inc/drm/"
-	# its relative includes (drm.h, drm_mode.h) resolve next to it
-	for f in "$src"/include/uapi/drm/drm*.h; do
-		# names the kernel-internal include/drm/ also has must resolve there
-		[ -e "$src/include/drm/$(basename "$f")" ] || ln -s "$f" "$inc/drm/"
-	done
+	module_uapi_include "$src" "$inc"
 	"${KMAKE[@]}" -C "$b" M="$src/drivers/gpu/drm/virtio" W=1 \
-		NOSTDINC_FLAGS="-nostdinc -I$inc" \
-		CONFIG_DRM_VIRTIO_GPU=m CONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=m \
-		modules >&2 || die "our virtio-gpu module failed to build"
+		NOSTDINC_FLAGS="-nostdinc -I$inc" "${MODULE_OPTS[@]}" modules >&2 || die "our virtio-gpu module failed to build"
 	local o=$OUT/ours$SUFFIX
 	rm -rf "$o.new" && mkdir -p "$o.new"
 	cp "$OUT/stock$SUFFIX/bzImage" "$OUT/stock$SUFFIX/kernelrelease" "$o.new/"
@@ -154,7 +156,7 @@ build_ours() {
 build_builtin() {
 	local b=$CACHE/build/builtin src
 	src=$(patched_tree)
-	printf 'CONFIG_DRM_VIRTIO_GPU=y\nCONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=y\n' >"$CACHE/builtin.fragment"
+	printf 'CONFIG_DRM_VIRTIO_GPU=y\nCONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=y\nCONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK=y\n' >"$CACHE/builtin.fragment"
 	configure "$src" "$b" "$TOP/configs/base.config" "$CACHE/builtin.fragment"
 	step "building patched kernel with virtio-gpu built in ($b)"
 	"${KMAKE[@]}" -C "$src" O="$b" bzImage >&2 || die "built-in kernel build failed"

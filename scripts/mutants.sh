@@ -70,11 +70,7 @@ KMAKE=(make -s -j"${JOBS:-$(nproc)}" ARCH=x86_64 CC="ccache gcc" KBUILD_BUILD_TI
 	KBUILD_BUILD_USER=vgm KBUILD_BUILD_HOST=vgm)
 
 # our uapi header first in the include path, as kernel-build.sh does for ours
-rm -rf "$INC" && mkdir -p "$INC/drm"
-cp "$src/include/uapi/drm/virtgpu_drm.h" "$INC/drm/"
-for f in "$src"/include/uapi/drm/drm*.h; do
-	[ -e "$src/include/drm/$(basename "$f")" ] || ln -s "$f" "$INC/drm/"
-done
+module_uapi_include "$src" "$INC"
 
 declare -A built secs
 # build NAME: the module with NAME's edits ("baseline": none) into $CACHE/mutants/NAME
@@ -87,7 +83,7 @@ build() {
 	python3 "$MPY" apply "$name" "$src/drivers/gpu/drm/virtio" "$M" >/dev/null 2>"$log" ||
 		{ built[$name]="edit failed"; cat "$log" >&2; return; }
 	if ! "${KMAKE[@]}" -C "$B" M="$M" W=1 NOSTDINC_FLAGS="-nostdinc -I$INC" \
-		CONFIG_DRM_VIRTIO_GPU=m modules >>"$log" 2>&1; then
+		"${MODULE_OPTS[@]}" modules >>"$log" 2>&1; then
 		built[$name]="compile error (see $log)"
 		tail -n 20 "$log" >&2
 		return
