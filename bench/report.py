@@ -97,10 +97,11 @@ for kind in ("host", "guest"):
 # passthrough cells (virgl GL persistent buffers, venus)
 if runs and os.path.isdir(runs):
     hist, total = {}, 0
-    for f in glob.glob(os.path.join(runs, "*", "*", "passthrough", "host-blobs.txt")):
+    for f in glob.glob(os.path.join(runs, "*", "*", "passthrough", "mesa-blobs.txt")):
         for line in open(f):
             kv = dict(x.split("=", 1) for x in line.split() if "=" in x)
-            if kv.get("ret") != "0" or kv.get("blob_mem") not in ("2", "3"):
+            # host-visible: HOST3D (2), mappable (VIRTGPU_BLOB_FLAG_USE_MAPPABLE)
+            if kv.get("ret") != "0" or kv.get("blob_mem") != "2" or not int(kv.get("flags", "0"), 16) & 1:
                 continue
             size = int(kv["size"])
             b = 4096
@@ -112,7 +113,7 @@ if runs and os.path.isdir(runs):
     for b in sorted(hist):
         print(f"  <= {human(b):>6} {hist[b]:>6}  {'#' * max(1, round(60 * hist[b] / max(hist.values())))}")
     if not total:
-        print("  (none: run `make run` first; the shim logs them in host-blobs.txt)")
+        print("  (none: run `make run` first; the shim logs them, the guest keeps the Mesa clients' in mesa-blobs.txt)")
 
 # plot: time and page-table bytes vs size, both drivers, log scale
 dat = os.path.join(out, "bench.dat")

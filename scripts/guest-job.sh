@@ -62,6 +62,9 @@ if [ "$VGM_UPSTREAM" = 1 ]; then
 		r=$(timeout -k 10 $(budget 120) vkmark --winsys headless -b clear:duration=2 2>&1 | tail -n1)
 		case $r in *Score*) echo "mesa: vkmark: pass: $r" ;; *) echo "mesa: vkmark: info: ${r:-no output} (not gated: fails on the stock kernel too; $(since $t) s)" ;; esac
 	} >$H/mesa.txt 2>&1
+	# the blobs the Mesa clients made, as the host shim logged them (the IGT
+	# suite's follow in host-blobs.txt): make bench's size histogram
+	cp $H/host-blobs.txt $H/mesa-blobs.txt 2>/dev/null
 fi
 cd /tmp
 step "igt_runner ($(since $T0) s into the job)"

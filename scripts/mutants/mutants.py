@@ -174,12 +174,15 @@ MUTANTS = [
            [E("\tif (hostmap_host_mapped(vram)) {\n"
               "\t\tif (!hostmap_answered(vram))\n"
               "\t\t\tvirtio_gpu_notify(vgdev);\n"
-              "\t\telse if (hostmap_resolve_answered(vram))\n"
-              "\t\t\treturn -EINTR;\n"
+              "\t\telse\n"
+              "\t\t\tret = hostmap_resolve_answered(vram);\n"
+              "\t\tif (ret)\n"
+              "\t\t\treturn ret;\n"
               "\t}\n",
               "\tif (hostmap_host_mapped(vram)) {\n"
               "\t\tvirtio_gpu_notify(vgdev);\n"
-              "\t\tif (hostmap_settle(vram))\n"
+              "\t\tret = hostmap_settle(vram);\n"
+              "\t\tif (ret)\n"
               "\t\t\treturn -EINTR;\n"
               "\t}\n")],
            [R("slow:3000", "4G", "query-pending")]),

@@ -494,17 +494,24 @@ static int hostmap_resolve_answered(struct virtio_gpu_object_vram *vram)
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
 	int ret;
 
+	struct drm_device *dev = vram->base.base.base.dev;
+	int idx;
+
 	if (READ_ONCE(hm->state) != VIRTIO_GPU_HOSTMAP_UNRESOLVED ||
 	    !hostmap_answered(vram))
 		return 0;
 
+	/* the policy maps the blob into the kernel: not once the device is gone */
+	if (!drm_dev_enter(dev, &idx))
+		return -ENODEV;
 	ret = down_write_killable(&hm->lock);
-	if (ret)
-		return ret;
-	if (hm->state == VIRTIO_GPU_HOSTMAP_UNRESOLVED)
-		hostmap_resolve(vram);
-	up_write(&hm->lock);
-	return 0;
+	if (!ret) {
+		if (hm->state == VIRTIO_GPU_HOSTMAP_UNRESOLVED)
+			hostmap_resolve(vram);
+		up_write(&hm->lock);
+	}
+	drm_dev_exit(idx);
+	return ret;
 }
 
 /*
@@ -631,14 +638,16 @@ static vm_fault_t hostmap_insert_ptes(struct vm_fault *vmf, unsigned long pfn,
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long addr = vmf->address & PAGE_MASK;
 	unsigned long start = max(ALIGN_DOWN(addr, PMD_SIZE), vma->vm_start);
-	unsigned long end = min3(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE,
-				 vma->vm_end, addr + (max_pages << PAGE_SHIFT));
+	unsigned long end = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE,
+				vma->vm_end);
 	struct hostmap_fill f = { .mm = vma->vm_mm, .prot = prot };
 	vm_fault_t ret;
 
-	/* never before the blob's first page */
+	/* within the blob (in pages: no wrap-around on 32-bit) */
 	if ((addr - start) >> PAGE_SHIFT > pgoff)
 		start = addr - (pgoff << PAGE_SHIFT);
+	if ((end - addr) >> PAGE_SHIFT > max_pages)
+		end = addr + (max_pages << PAGE_SHIFT);
 	f.start = start;
 	f.pfn = pfn - ((addr - start) >> PAGE_SHIFT);
 	ret = vmf_insert_pfn_prot(vma, addr, pfn, prot);
@@ -812,7 +821,7 @@ static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
 	struct virtio_gpu_object_vram *vram = vma_to_vram(vma);
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
 	unsigned long offset;
-	int ret;
+	int ret, idx;
 
 	if (write && !(vma->vm_flags & VM_WRITE))
 		return -EACCES;
@@ -824,13 +833,18 @@ static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
 	if (offset >= obj->size)
 		return -EIO;
 
+	if (!drm_dev_enter(obj->dev, &idx))
+		return -EIO;
+	ret = -EINTR;
 	if (down_read_killable(&hm->lock))
-		return -EINTR;
+		goto out;
 	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED)
 		ret = hostmap_copy(vram, offset, buf, len, write);
 	else
 		ret = -EIO;
 	up_read(&hm->lock);
+out:
+	drm_dev_exit(idx);
 	return ret;
 }
 
@@ -937,15 +951,18 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
  *
  * Never waits for the host: without an answer yet, the caching is
  * %VIRTGPU_MAP_CACHING_PENDING (and a queued MAP_BLOB is sent on). A blob
- * that cannot be mapped is %VIRTGPU_MAP_CACHING_UNKNOWN.
+ * created without %VIRTGPU_BLOB_FLAG_USE_MAPPABLE is
+ * %VIRTGPU_MAP_CACHING_UNKNOWN; one the guest refuses to map, or whose host
+ * failed to map it, %VIRTGPU_MAP_CACHING_REFUSED.
  *
- * Return: 0 or -EINTR.
+ * Return: 0, -EINTR, or -ENODEV if the device is gone.
  */
 int virtio_gpu_hostmap_query(struct virtio_gpu_object_vram *vram,
 			     u32 *caching, u32 *map_info)
 {
 	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
+	int ret = 0;
 
 	if (!(vram->base.blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE)) {
 		*caching = VIRTGPU_MAP_CACHING_UNKNOWN;
@@ -955,8 +972,10 @@ int virtio_gpu_hostmap_query(struct virtio_gpu_object_vram *vram,
 	if (hostmap_host_mapped(vram)) {
 		if (!hostmap_answered(vram))
 			virtio_gpu_notify(vgdev);
-		else if (hostmap_resolve_answered(vram))
-			return -EINTR;
+		else
+			ret = hostmap_resolve_answered(vram);
+		if (ret)
+			return ret;
 	}
 
 	if (down_read_killable(&hm->lock))

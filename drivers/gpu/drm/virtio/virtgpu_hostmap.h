@@ -36,7 +36,7 @@ enum virtio_gpu_map_attr {
  * enum virtio_gpu_hostmap_state - what guest mappings of a blob may do
  * @VIRTIO_GPU_HOSTMAP_UNRESOLVED: no usable answer yet: either MAP_BLOB is
  *	pending or its answer has not been checked against the policy
- * @VIRTIO_GPU_HOSTMAP_MAPPED: faults insert PFNs with @virtio_gpu_hostmap.attr
+ * @VIRTIO_GPU_HOSTMAP_MAPPED: faults insert PFNs with @virtio_gpu_hostmap.eff
  * @VIRTIO_GPU_HOSTMAP_REFUSED: the host answered, the guest cannot honour it
  * @VIRTIO_GPU_HOSTMAP_ERROR: the host failed RESOURCE_MAP_BLOB
  * @VIRTIO_GPU_HOSTMAP_REVOKED: the blob was unmapped on the host

@@ -198,5 +198,5 @@ static struct kunit_suite virtgpu_hostmap_suite = {
 kunit_test_suite(virtgpu_hostmap_suite);
 
 MODULE_DESCRIPTION("KUnit tests for virtio-gpu host-visible mappings");
-MODULE_LICENSE("GPL");
+MODULE_LICENSE("Dual MIT/GPL");
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
