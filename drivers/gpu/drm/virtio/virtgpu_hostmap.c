@@ -1141,9 +1141,10 @@ out_unlock:
  * @pgoff: fake offset of the mapping, in pages
  * @flags: mmap flags
  *
- * A host-visible blob gets a user address congruent to its guest physical
- * address modulo PMD_SIZE, so that PMD entries can map it; everything else
- * is left to drm_gem_get_unmapped_area().
+ * A host-visible blob that has its place in the window gets a user address
+ * congruent to its guest physical address modulo PMD_SIZE, so that PMD
+ * entries can map it; everything else is left to
+ * drm_gem_get_unmapped_area().
  *
  * Return: the address, or a negative errno.
  */
@@ -1175,8 +1176,15 @@ unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
 		struct virtio_gpu_object_vram *vram =
 			to_virtio_gpu_vram(gem_to_virtio_gpu_obj(obj));
 
-		if (len >= PMD_SIZE && !hostmap_request(vram))
-			phys_pgoff = (vram->vram_node.start >> PAGE_SHIFT) +
+		/*
+		 * Only a blob that has its place in the window already: this
+		 * runs with mmap_lock held for write and before mmap has
+		 * validated anything, so it must not send MAP_BLOB (which may
+		 * wait for ring space). The place may change later (a
+		 * revoke): the address is only a hint for PMD alignment.
+		 */
+		if (len >= PMD_SIZE && hostmap_host_mapped(vram))
+			phys_pgoff = (READ_ONCE(vram->vram_node.start) >> PAGE_SHIFT) +
 				     pgoff - drm_vma_node_start(node);
 	}
 	drm_gem_object_put(obj);
