@@ -654,12 +654,9 @@ static vm_fault_t hostmap_insert_ptes(struct vm_fault *vmf, unsigned long pfn,
 	if (ret & VM_FAULT_ERROR)
 		return ret;
 	/* the other pages are a bonus: they fault on their own if this fails */
-	if (start < addr)
-		apply_to_page_range(vma->vm_mm, start, addr - start,
+	if (end - start > PAGE_SIZE)
+		apply_to_page_range(vma->vm_mm, start, end - start,
 				    hostmap_fill_pte, &f);
-	if (addr + PAGE_SIZE < end)
-		apply_to_page_range(vma->vm_mm, addr + PAGE_SIZE,
-				    end - addr - PAGE_SIZE, hostmap_fill_pte, &f);
 	return ret;
 }
 
