@@ -27,10 +27,24 @@ cp "$OUTK/bzImage" "$rundir/bzImage"
 rm -rf "$rundir/modroot" && cp -a "$OUTK/modroot" "$rundir/modroot"
 cp "$job" "$rundir/job.sh"
 # only when it changed: a guest booting beside this one may be reading it
-cmp -s "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/vgm-guest-init" ||
-	install -m 0755 "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/vgm-guest-init"
+# two guests may boot at once from a fresh chroot: install by rename
+if ! cmp -s "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/vgm-guest-init"; then
+	install -m 0755 "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/.vgm-guest-init.$$"
+	mv -f "$ROOT/usr/local/sbin/.vgm-guest-init.$$" "$ROOT/usr/local/sbin/vgm-guest-init"
+fi
 mkdir -p "$ROOT/mnt/host" "$ROOT/mnt/guestroot"
 
+# VGM_FIRMWARE: seabios (QEMU's default) or ovmf (UEFI, Debian's ovmf
+# package; the kernel boots through its EFI stub, as distributions do)
+bios=
+case ${VGM_FIRMWARE:-seabios} in
+seabios) ;;
+ovmf)
+	[ -f "$ROOT/usr/share/ovmf/OVMF.fd" ] || die "no OVMF in the host chroot (package ovmf): run scripts/host-chroot.sh"
+	bios="-bios /usr/share/ovmf/OVMF.fd"
+	;;
+*) die "VGM_FIRMWARE=$VGM_FIRMWARE: seabios or ovmf" ;;
+esac
 accel=tcg
 # KVM is opt-in (VGM_ACCEL=kvm): nested KVM on these machines fails to
 # emulate some guest instructions; TCG is what CI has.
@@ -47,7 +61,7 @@ if [ "${VGM_TSC:-1}" = 1 ]; then
 	[ -n "$khz" ] && tsc="tsc_early_khz=$khz tsc=reliable clocksource=tsc"
 fi
 cmdline="console=ttyS0 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 $tsc ${VGM_CMDLINE:-}"
-step "boot $variant kernel, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
+step "boot $variant kernel, ${VGM_FIRMWARE:-seabios}, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
 
 # the chroot side: Xvfb for QEMU's GL display, then QEMU
 cat >"$rundir/host.sh" <<HOST
@@ -62,7 +76,7 @@ exec qemu-system-x86_64 -machine q35,accel=$accel -cpu max -smp $smp -m ${VGM_ME
 	-virtfs local,path=/mnt/guestroot,mount_tag=root,security_model=none,readonly=on,multidevs=remap \\
 	-virtfs local,path=/mnt/host,mount_tag=host,security_model=none,multidevs=remap \\
 	-serial file:/mnt/host/console.log -monitor none \\
-	-kernel /mnt/host/bzImage -append '$cmdline'
+	$bios -kernel /mnt/host/bzImage -append '$cmdline'
 HOST
 
 set +e

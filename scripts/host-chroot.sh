@@ -7,11 +7,11 @@ STEP=host-chroot
 
 PKGS=(
 	# host stack
-	qemu-system-x86 qemu-system-gui qemu-system-modules-opengl
+	qemu-system-x86 qemu-system-gui qemu-system-modules-opengl ovmf qemu-system-arm
 	libvirglrenderer1 virgl-server xvfb xauth
 	# Mesa: llvmpipe/lavapipe, virgl gallium driver, venus ICD
 	libgl1-mesa-dri libegl-mesa0 libegl1 libgles2 mesa-vulkan-drivers
-	mesa-utils vulkan-tools
+	mesa-utils vulkan-tools libvulkan-dev
 	# guest test userspace
 	igt-gpu-tools igt-gpu-tools-tests piglit vkmark
 	python3 kmod procps util-linux iproute2
