@@ -662,6 +662,42 @@ static void test_guest_blob_wb(void)
 	close(fd);
 }
 
+/*
+ * Where the guest's MTRRs make the host-visible window uncachable (SeaBIOS's
+ * 32-bit PCI hole), PAT cannot give a blob the host maps cached WB there.
+ * If the host bridge has free write-back space above 4 GiB, the window must
+ * be there: the driver moves it at probe. Expected values from the MTRRs
+ * and /proc/iomem, not from the driver.
+ */
+static void test_window_placement(void)
+{
+	uint64_t base, size, at;
+	char why[256], room[512];
+	int fd, wb, r;
+
+#if !defined(__x86_64__)
+	igt_skip("the MTRRs decide where a window can be mapped write-back on x86_64 only\n");
+#endif
+	fd = vgm_open_render();
+	igt_require_f(vgm_window(fd, &base, &size), "the host-visible window is not known\n");
+	close(fd);
+	wb = vgm_mtrr_wb(base, size, why, sizeof(why));
+	igt_require_f(wb >= 0, "the MTRRs cannot be read (/proc/mtrr, /dev/cpu/0/msr): %s\n",
+		      strerror(-wb));
+	if (wb) {
+		igt_info("host-visible window [0x%" PRIx64 "+0x%" PRIx64 "] is write-back in the MTRRs (%s)\n",
+			 base, size, why);
+		return;
+	}
+	r = vgm_wb_room_above_4g(size, &at, room, sizeof(room));
+	igt_require_f(r >= 0, "/proc/iomem cannot be read: %s\n", strerror(-r));
+	igt_assert_f(r == 0,
+		     "host-visible window [0x%" PRIx64 "+0x%" PRIx64 "] is not write-back in the MTRRs (%s), so PAT gives host-cached blobs UC-; but it could be moved: %s\n",
+		     base, size, why, room);
+	igt_info("host-visible window [0x%" PRIx64 "+0x%" PRIx64 "] is not write-back (%s), and cannot move to write-back space (%s): refusing host-cached blobs is all the guest can do\n",
+		 base, size, why, room);
+}
+
 int igt_main()
 {
 	static const enum shape shapes[] = { WHOLE, PARTIAL, OFFSET };
@@ -706,6 +742,10 @@ int igt_main()
 	igt_describe("RESOURCE_INFO does not wait for the host's answer: PENDING until it came.");
 	igt_subtest("query-pending")
 		test_query_pending();
+
+	igt_describe("A window the MTRRs make uncachable is moved to write-back PCI space above 4 GiB when there is room.");
+	igt_subtest("window-placement")
+		test_window_placement();
 
 	igt_describe("Guest-memory blobs map write-back (control group).");
 	igt_subtest("guest-blob-wb")

@@ -2143,6 +2143,82 @@ int vgm_mtrr_wb(uint64_t start, uint64_t len, char *why, size_t n)
 	return 1;
 }
 
+/*
+ * vgm_wb_room_above_4g: is there a place for a BAR of @size (aligned to its
+ * size, as BARs are) above 4 GiB, in a host bridge window of /proc/iomem
+ * ("PCI Bus 0000:00", top level), free of its children, where the MTRRs
+ * say write-back? 1 and the place in @at, 0, or -errno. /proc/iomem shows
+ * addresses to root only.
+ */
+int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n)
+{
+	struct { uint64_t start, end; } kids[128];
+	char *buf, *line, *save, w[256];
+	uint64_t ws = 0, we = 0;
+	bool in_bus = false;
+	int nk = 0, found = 0;
+
+	snprintf(why, n, "no host bridge window above 4 GiB in /proc/iomem");
+	buf = vgm_read_file("/proc/iomem", NULL);
+	if (!buf)
+		return -errno;
+	/* one pass per top-level bus window, checked when the next line is top-level */
+	for (line = strtok_r(buf, "\n", &save); ; line = line ? strtok_r(NULL, "\n", &save) : NULL) {
+		unsigned long long a = 0, b = 0;
+		int indent = 0;
+
+		if (line) {
+			while (line[indent] == ' ')
+				indent++;
+			if (sscanf(line + indent, "%llx-%llx :", &a, &b) != 2)
+				continue;
+		}
+		if (line && indent == 2 && in_bus) {
+			if (nk < (int)ARRAY_SIZE(kids)) {
+				kids[nk].start = a;
+				kids[nk].end = b;
+				nk++;
+			}
+			continue;
+		}
+		if (!line || indent == 0) {
+			if (in_bus && we >= 1ULL << 32) {
+				uint64_t cand = ws < 1ULL << 32 ? 1ULL << 32 : ws;
+				bool moved;
+				int i;
+
+				cand = (cand + size - 1) & ~(size - 1);
+				do {
+					moved = false;
+					for (i = 0; i < nk; i++) {
+						if (kids[i].start <= cand + size - 1 && kids[i].end >= cand) {
+							cand = (kids[i].end + 1 + size - 1) & ~(size - 1);
+							moved = true;
+						}
+					}
+				} while (moved);
+				if (cand + size - 1 <= we && vgm_mtrr_wb(cand, size, w, sizeof(w)) == 1) {
+					*at = cand;
+					snprintf(why, n, "[0x%" PRIx64 "+0x%" PRIx64 "] is free in host bridge window [0x%" PRIx64 "-0x%" PRIx64 "], %s",
+						 cand, size, ws, we, w);
+					found = 1;
+					break;
+				}
+				snprintf(why, n, "no free write-back place of 0x%" PRIx64 " in host bridge window [0x%" PRIx64 "-0x%" PRIx64 "]",
+					 size, ws, we);
+			}
+			if (!line)
+				break;
+			in_bus = strstr(line, ": PCI Bus 0000:00") != NULL;
+			ws = a;
+			we = b;
+			nk = 0;
+		}
+	}
+	free(buf);
+	return found;
+}
+
 /* ----------------------------------------------------------------- hooks */
 
 int vgm_hook_path(int fd, char *path, size_t n)

@@ -480,6 +480,12 @@ uint64_t vgm_window_env(void);
  * part is what), -errno if they cannot be read.
  */
 int vgm_mtrr_wb(uint64_t start, uint64_t len, char *why, size_t n);
+/*
+ * Is there a place for a BAR of @size above 4 GiB, free, in a host bridge
+ * window of /proc/iomem, where the MTRRs say write-back? 1 (@at: where), 0,
+ * or -errno.
+ */
+int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n);
 
 /* ---- test hooks ---- */
 

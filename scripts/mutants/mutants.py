@@ -39,6 +39,12 @@ def E(old, new, file=HOSTMAP):
     return (file, old, new)
 
 
+# SeaBIOS puts a 256M window under an uncachable MTRR; our driver moves it
+# above 4 GiB at probe unless told not to: the mutants of the PAT check need
+# it to stay
+NOMOVE = "virtio_gpu.relocate_window=0"
+
+
 def R(mode, window, regex, cmdline="-"):
     """One guest: host map_info mode, window, igt_runner -t regex, and extra
     kernel parameters ("-": none)."""
@@ -81,11 +87,11 @@ MUTANTS = [
            [E("\tif (attr == VIRTIO_GPU_MAP_ATTR_NONE)\n\t\treturn 0;\n\n\twant = ",
               "\tif (attr == VIRTIO_GPU_MAP_ATTR_NONE || 1)\n\t\treturn 0;\n\n\twant = ")],
            # below 4 GiB the MTRRs make the host's WB UC-: only there it matters
-           [R("cached", "256M", "mapping-whole")]),
+           [R("cached", "256M", "mapping-whole", NOMOVE)]),
     Mutant("platform-attr-default-on",
            "the platform_attr opt-in is on by default: what PAT/MTRRs give is mapped instead of refused",
            [E("static bool platform_attr;\n", "static bool platform_attr = true;\n")],
-           [R("cached", "256M", "mapping-whole")]),
+           [R("cached", "256M", "mapping-whole", NOMOVE)]),
     Mutant("zap-noop",
            "hostmap_zap() zaps nothing: user PTEs survive a host unmap/remap",
            [E("\tstruct drm_device *dev = obj->dev;\n\n"
@@ -239,7 +245,12 @@ MUTANTS = [
            "the PTEs a fault fills get the attribute's protection, not the memory type of the blob's reservation",
            [E("\treturn pgprot_decrypted(hostmap_platform_prot(hm, prot));\n",
               "\treturn pgprot_decrypted(prot);\n")],
-           [R("none", "256M", "mapping-whole|split-vma")]),
+           [R("none", "256M", "mapping-whole|split-vma", NOMOVE)]),
+    Mutant("relocate-noop",
+           "virtio_gpu_hostmem_place() leaves a window the MTRRs make uncachable where it is",
+           [E("\tif (!relocate_window || !pat_enabled() ||",
+              "\tif (1 || !relocate_window || !pat_enabled() ||", "virtgpu_hostmem.c")],
+           [R("cached", "256M", "window-placement|mapping-whole")]),
     Mutant("pmd-misaligned",
            "PMD faults do not check that the PFN is 2 MiB-aligned",
            [E("\t\tif (!IS_ALIGNED(pfn, nr)) {\n",
