@@ -97,7 +97,9 @@ for kind in ("host", "guest"):
 # passthrough cells (virgl GL persistent buffers, venus)
 if runs and os.path.isdir(runs):
     hist, total = {}, 0
-    for f in glob.glob(os.path.join(runs, "*", "*", "passthrough", "mesa-blobs.txt")):
+    # runs/KERNEL/FIRMWARE/WINDOW/passthrough (and the older KERNEL/WINDOW/passthrough)
+    for f in glob.glob(os.path.join(runs, "*", "*", "*", "passthrough", "mesa-blobs.txt")) + \
+            glob.glob(os.path.join(runs, "*", "*", "passthrough", "mesa-blobs.txt")):
         for line in open(f):
             kv = dict(x.split("=", 1) for x in line.split() if "=" in x)
             # host-visible: HOST3D (2), mappable (VIRTGPU_BLOB_FLAG_USE_MAPPABLE)

@@ -15,6 +15,9 @@ since() { echo $(($(now) - $1)); }
 budget() { l=$((MESA_END - $(now))); [ $l -gt $1 ] && l=$1; [ $l -lt 1 ] && l=1; echo $l; }
 step "modprobe virtio_gpu"
 modprobe virtio_gpu || { echo "vgm-job: modprobe virtio_gpu failed"; exit 1; }
+# where the firmware (and the driver) put the window, and what the guest's
+# MTRRs say there: the report's firmware table
+cat /proc/mtrr >$H/mtrr.txt 2>/dev/null
 if [ "${VGM_KERNEL#ours}" != "$VGM_KERNEL" ]; then  # ours, ours-debug
 	step "KUnit"
 	modprobe virtgpu_hostmap_test && dmesg | grep -E '^\[[ 0-9.]+\] +(# |ok |not ok |KTAP|1\.\.)' >$H/kunit.txt
@@ -53,6 +56,18 @@ if [ "$VGM_UPSTREAM" = 1 ]; then
 			r=$(timeout -k 10 $(budget 180) vulkaninfo --summary 2>&1 | grep -m1 "deviceName.*Venus") && break
 		done
 		case $r in *Venus*) echo "mesa: vulkaninfo: pass: $(echo $r) (try $i, $(since $t0) s)" ;; *) echo "mesa: vulkaninfo: fail: no venus device ($i tries, $(since $t0) s)" ;; esac
+		# a Vulkan client that maps host-visible memory of every type and
+		# reads its PTEs (clients/vgm_vkmap.c); exit 2: no venus device yet
+		t0=$(now)
+		for i in 1 2 3; do
+			step "mesa: vkmap (try $i)" >&2
+			r=$(timeout -k 10 $(budget 120) $H/tests/vgm_vkmap Venus 2>&1)
+			rc=$?
+			[ $rc -ne 2 ] && break
+		done
+		echo "$r" | sed 's/^/  /'
+		v=$(echo "$r" | grep -m1 -o 'type [0-9]* [A-Z_|]*: PTE [^,]*' | sed 's/^\(type [0-9]*\) \([A-Z_|]*\): PTE \(.*\)/\3, \1 \2/')
+		case $rc in 0) echo "mesa: vkmap: pass: PTE $v (try $i, $(since $t0) s)" ;; *) echo "mesa: vkmap: fail: exit $rc: $(echo "$r" | tail -n1) (try $i, $(since $t0) s)" ;; esac
 		for a in "draw" "read" "draw coherent" "read coherent" "draw client-storage" "read client-storage"; do
 			step "mesa: bufferstorage-persistent $a" >&2
 			r=$(timeout -k 10 $(budget 180) env PIGLIT_PLATFORM=surfaceless_egl $P/bufferstorage-persistent $a -auto -fbo 2>&1 | grep -o '"result": "[a-z]*"' | tail -n1 | cut -d'"' -f4)

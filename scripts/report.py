@@ -59,7 +59,74 @@ def last_step(d):
     return steps[-1].strip() if steps else "none (the job did not start)"
 
 
-FIRMWARE = os.environ.get("VGM_FIRMWARE", "seabios")
+SIZES = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def window_of(d):
+    """(address, 'moved' or '') of the host-visible window, from dmesg."""
+    dmesg = read(os.path.join(d, "dmesg.txt")) or ""
+    w = re.findall(r"Host memory window: (0x[0-9a-f]+)", dmesg)
+    if not w:
+        return None, ""
+    return int(w[-1], 16), "moved" if "host-visible window moved from" in dmesg else ""
+
+
+def mtrr_at(d, addr):
+    """The guest's MTRR type at addr, from its /proc/mtrr."""
+    for line in (read(os.path.join(d, "mtrr.txt")) or "").splitlines():
+        m = re.match(r"reg\d+: base=(0x[0-9a-f]+) .*size=\s*(\d+)([KMG])B.*: (\S+)", line)
+        if m:
+            base, size = int(m.group(1), 16), int(m.group(2)) * SIZES[m.group(3)]
+            if base <= addr < base + size:
+                return {"uncachable": "UC", "write-back": "WB", "write-combining": "WC"}.get(m.group(4), m.group(4))
+    return "WB (default)" if read(os.path.join(d, "mtrr.txt")) is not None else "?"
+
+
+def mesa_summary(d):
+    """venus, GL persistent buffers, and the Vulkan mapping client, from mesa.txt."""
+    res = {}
+    for line in (read(os.path.join(d, "mesa.txt")) or "").splitlines():
+        mm = re.match(r"mesa: (.*?): (\w+): (.*)", line)
+        if mm:
+            res[mm.group(1)] = (mm.group(2), mm.group(3))
+    if not res:
+        return "-", "-", "-"
+    venus = res.get("vulkaninfo", ("-",))[0]
+    pers = [v[0] for n, v in res.items() if n.startswith("bufferstorage-persistent")]
+    vkmap = res.get("vkmap", ("-", ""))
+    vk = vkmap[0] if vkmap[0] != "pass" else "pass: " + vkmap[1].split(" (")[0]
+    return venus, f"{pers.count('pass')}/{len(pers)} pass", vk
+
+
+def firmware_table(top):
+    """Where each firmware puts each window, what the guest's MTRRs say
+    there, and what each kernel does with memory the host maps cached:
+    the PTE of a host-cached blob (the probe of the 'cached' cell), and
+    the Mesa clients of the 'passthrough' cell (venus's real answer is
+    cached)."""
+    out = []
+    kernels = sorted(k for k in os.listdir(top) if os.path.isdir(os.path.join(top, k)))
+    cells = set()
+    for k in kernels:
+        for fw in os.listdir(os.path.join(top, k)):
+            for w in os.listdir(os.path.join(top, k, fw)):
+                cells.add((fw, w))
+    for fw, w in sorted(cells, key=lambda c: (c[0], int(c[1][:-1]) * SIZES[c[1][-1]])):
+        for k in kernels:
+            base = os.path.join(top, k, fw, w)
+            pt, ca = os.path.join(base, "passthrough"), os.path.join(base, "cached")
+            src = pt if os.path.isdir(pt) else ca
+            if not os.path.isdir(src):
+                continue
+            addr, moved = window_of(src)
+            where = f"{addr:#x}" + (" (moved)" if moved else "") if addr is not None else "?"
+            mtrr = mtrr_at(src, addr) if addr is not None else "?"
+            probe = probe_attr(ca) if os.path.isdir(ca) else "-"
+            m = re.search(r"PTE (\S+)", probe)
+            pte = m.group(1) if m else ("refused" if "not supported" in probe else probe)
+            venus, pers, vk = mesa_summary(pt) if os.path.isdir(pt) else ("-", "-", "-")
+            out.append((fw, w, k, where, mtrr, pte, venus, pers, vk))
+    return out
 
 
 def expectations(path):
@@ -80,7 +147,7 @@ def pin_check(rows, cells, path, problems):
     if not exp:
         problems.append(f"no pinned expectations in {path}")
         return 0
-    got = {(r[0], FIRMWARE, r[1], r[2], f"{r[3]}@{r[4]}"): r[5]
+    got = {(r[0], *r[1].split("/"), r[2], f"{r[3]}@{r[4]}"): r[5]
            for r in rows if r[3] != "mesa"}
     n = 0
     for key, want in sorted(exp.items()):
@@ -102,7 +169,7 @@ def pin_write(rows, path):
                 "# (scripts/report.py --pin RUNDIR writes it from a run; review the diff)\n")
         for r in sorted(rows):
             if r[3] != "mesa":
-                f.write(f"{r[0]} {FIRMWARE} {r[1]} {r[2]} {r[3]}@{r[4]} {r[5]}\n")
+                f.write(f"{r[0]} {r[1].replace('/', ' ')} {r[2]} {r[3]}@{r[4]} {r[5]}\n")
 
 
 def main():
@@ -117,11 +184,13 @@ def main():
         kd = os.path.join(top, k)
         if not os.path.isdir(kd):
             continue
-        for w in sorted(os.listdir(kd)):
-            for m in sorted(os.listdir(os.path.join(kd, w))):
-                d = os.path.join(kd, w, m)
+        for fw, wsize, m in sorted((f, w, m) for f in os.listdir(kd)
+                                   for w in os.listdir(os.path.join(kd, f))
+                                   for m in os.listdir(os.path.join(kd, f, w))):
+                w = f"{fw}/{wsize}"
+                d = os.path.join(kd, fw, wsize, m)
                 tag = f"{k}/{w}/{m}"
-                cells.add((k, FIRMWARE, w, m))
+                cells.add((k, fw, wsize, m))
                 if os.path.isdir(os.path.join(d, "attempt1")):
                     a1 = os.path.join(d, "attempt1")
                     why = (read(os.path.join(a1, "boot.error")) or "did not finish").strip()
@@ -199,6 +268,15 @@ def main():
     for (w, m, k), e in sorted(summary.items()):
         print(f"  {w:>5} {m:<12} {k:<6} {e['pass']:>3} pass {e['fail']:>3} fail "
               f"{e['skip']:>3} skip {e['other']:>2} other | {e['attr']}")
+    ft = firmware_table(top)
+    if ft:
+        print("\nfirmware table (host maps the blob cached: the PTE the guest gets, and the Mesa clients "
+              "with the host's real answer)")
+        hdr = ("firmware", "hostmem", "kernel", "window at", "guest MTRR there", "PTE of a cached blob",
+               "venus", "GL persistent", "vulkan mapping client")
+        widths = [max(len(str(r[i])) for r in ft + [hdr]) for i in range(len(hdr))]
+        for r in [hdr] + ft:
+            print("  " + "  ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)).rstrip())
     print()
     for k, c in sorted(counts.items()):
         print(f"{k}: " + ", ".join(f"{n} {r}" for r, n in sorted(c.items())))
