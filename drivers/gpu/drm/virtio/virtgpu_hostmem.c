@@ -8,21 +8,27 @@
  * into UC-, an alias of the host's mapping that the driver refuses. Firmware
  * marks PCI space uncachable: SeaBIOS the 32-bit PCI hole, where it places a
  * small window. That says nothing about this device, which is host RAM and
- * never exists on bare metal, and a hypervisor does not take the memory type
- * from the guest's MTRRs; but the guest's PAT does.
+ * never exists on bare metal, and KVM does not take memory types from the
+ * guest's MTRRs (unless the guest has non-coherent DMA); but the guest's PAT
+ * does.
  *
- * So at probe, before anything maps it, a window that a write-back mapping
- * would not get write-back is moved to PCI space above 4 GiB, where the PCI
- * core places 64-bit BARs first, as GPU drivers that resize their BARs at
- * probe do. Where that space is uncachable too (UEFI firmware marks its
- * whole 64-bit aperture so), or the BAR cannot move, the window stays, and
- * blobs the host maps cached are refused as before: the notice names the
- * remedies.
+ * So at probe, before anything maps it, a window below 4 GiB that a
+ * write-back mapping would not get write-back is assigned again: on the root
+ * bus the PCI core tries space above 4 GiB first for a 64-bit BAR. Where that
+ * is not possible (no room, a bridge, firmware that asks to keep the PCI
+ * configuration) or not write-back either (OVMF marks its whole 64-bit
+ * aperture uncachable), the window keeps its place, blobs the host maps
+ * cached are refused as before, and a notice says why.
+ *
+ * The BAR belongs to the virtio-pci device under this virtio device; moving
+ * it here is possible only because nothing has mapped or requested it yet
+ * (virtio-pci requests the BARs of its own capabilities only).
  */
 
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/sizes.h>
 #include <linux/virtio_config.h>
 
 #include <asm/memtype.h>
@@ -36,19 +42,21 @@ MODULE_PARM_DESC(relocate_window,
 
 /*
  * Whether a write-back mapping of the range gets write-back: the type that
- * PAT reserves for it (MTRRs included), read from a kernel mapping.
+ * PAT reserves for it, MTRRs merged over the whole range, read from a kernel
+ * mapping of it. 1 yes, 0 no, -ENOMEM if it cannot be mapped (a conflicting
+ * reservation, no address space): unknown.
  */
-static bool hostmem_is_wb(resource_size_t start, resource_size_t len)
+static int hostmem_is_wb(resource_size_t start, resource_size_t len)
 {
 	unsigned int level;
 	void __iomem *va;
 	pgprot_t prot;
 	pte_t *pte;
-	bool wb = false;
+	int wb = -ENOMEM;
 
 	va = ioremap_cache(start, len);
 	if (!va)
-		return false;
+		return -ENOMEM;
 	pte = lookup_address((unsigned long)va, &level);
 	if (pte) {
 		prot = __pgprot(pte_flags(*pte));
@@ -75,68 +83,100 @@ static int hostmem_bar(struct pci_dev *pdev, resource_size_t addr)
 	return -1;
 }
 
+/* Why the BAR of the window cannot move, or NULL. */
+static const char *hostmem_fixed(struct pci_dev *pdev, int bar)
+{
+	struct resource *res = pci_resource_n(pdev, bar);
+	u32 table, pba;
+
+	/* the PCI core tries above 4 GiB first only in root bus windows */
+	if (!pci_is_root_bus(pdev->bus))
+		return "not on the root bus";
+	if (pci_find_host_bridge(pdev->bus)->preserve_config)
+		return "the firmware asks to preserve the PCI configuration";
+	if (!(res->flags & IORESOURCE_MEM_64) || (res->flags & IORESOURCE_PCI_FIXED))
+		return "not a movable 64-bit BAR";
+	if (res->child)
+		return "BAR in use";
+	if (pdev->msix_cap) {
+		pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
+		pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_PBA, &pba);
+		if ((table & PCI_MSIX_TABLE_BIR) == bar || (pba & PCI_MSIX_PBA_BIR) == bar)
+			return "BAR shared with MSI-X";
+	}
+	return NULL;
+}
+
 /**
  * virtio_gpu_hostmem_place - put the host-visible window in write-back space
  * @vdev: the virtio device, in probe, before the window is read and used
  *
- * If a write-back mapping of the window would not get write-back, move its
- * 64-bit BAR to PCI space above 4 GiB. Logs what it did, once per probe.
+ * If a write-back mapping of a window below 4 GiB would not get write-back,
+ * assign its 64-bit BAR again: on the root bus, the PCI core tries space
+ * above 4 GiB first. If that fails, the BAR keeps its place. Logs the
+ * outcome once per probe where the window is not write-back.
  *
- * Return: 0, or -ENODEV if the BAR could not be assigned again (the window
- * is then unusable).
+ * Return: 0, or -EBUSY if the BAR could not be claimed again (the window is
+ * then not usable).
  */
 int virtio_gpu_hostmem_place(struct virtio_device *vdev)
 {
 	struct virtio_shm_region region;
+	struct resource *res, saved;
+	const char *why = NULL;
+	resource_size_t from, to;
 	struct pci_dev *pdev;
-	struct resource *res;
-	resource_size_t from, to, off;
-	int bar, ret;
-	u16 cmd;
+	int bar;
 
 	if (!relocate_window || !pat_enabled() || !dev_is_pci(vdev->dev.parent) ||
 	    !virtio_get_shm_region(vdev, &region, VIRTIO_GPU_SHM_ID_HOST_VISIBLE) ||
-	    hostmem_is_wb(region.addr, region.len))
+	    hostmem_is_wb(region.addr, region.len) != 0)
 		return 0;
 
+	from = region.addr;
 	pdev = to_pci_dev(vdev->dev.parent);
 	bar = hostmem_bar(pdev, region.addr);
 	if (bar < 0)
 		return 0;
 	res = pci_resource_n(pdev, bar);
-	from = region.addr;
-	off = from - res->start;
-	if (!(res->flags & IORESOURCE_MEM_64) ||
-	    (res->flags & IORESOURCE_PCI_FIXED) || res->child) {
-		dev_notice(&vdev->dev,
-			   "host-visible window at %pa is uncachable in the guest's MTRRs and its BAR cannot move: blobs the host maps cached will be refused; a window above 4 GiB (hostmem=4G or more) avoids it\n",
-			   &from);
+	if (region.addr + region.len > SZ_4G)
+		why = "no write-back PCI space known above it";
+	else
+		why = hostmem_fixed(pdev, bar);
+	if (why)
+		goto stays;
+
+	saved = *res;
+	if (pci_release_resource(pdev, bar)) {
+		why = "cannot release its BAR";
+		goto stays;
+	}
+	if (pci_assign_resource(pdev, bar)) {
+		/* the BAR register still decodes the old place: claim it again */
+		res->start = saved.start;
+		res->end = saved.end;
+		res->flags = saved.flags;
+		if (pci_claim_resource(pdev, bar)) {
+			dev_err(&vdev->dev, "host-visible window %pR: cannot claim it again\n",
+				res);
+			return -EBUSY;
+		}
+		why = "no room above 4 GiB";
+		goto stays;
+	}
+
+	to = pci_resource_start(pdev, bar) + (from - saved.start);
+	if (hostmem_is_wb(to, region.len) == 1) {
+		dev_info(&vdev->dev,
+			 "host-visible window moved from %pa to %pa: write-back there\n",
+			 &from, &to);
 		return 0;
 	}
-
-	/* as amdgpu does around a BAR resize: no decoding half-way */
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	pci_write_config_word(pdev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
-	ret = pci_release_resource(pdev, bar);
-	if (!ret)
-		ret = pci_assign_resource(pdev, bar);
-	pci_write_config_word(pdev, PCI_COMMAND, cmd);
-	if (ret || (res->flags & IORESOURCE_UNSET)) {
-		dev_err(&vdev->dev,
-			"host-visible window: BAR %d could not be assigned again (%d): no host-visible memory\n",
-			bar, ret);
-		return -ENODEV;
-	}
-
-	to = res->start + off;
-	if (virtio_get_shm_region(vdev, &region, VIRTIO_GPU_SHM_ID_HOST_VISIBLE) &&
-	    hostmem_is_wb(region.addr, region.len))
-		dev_info(&vdev->dev,
-			 "host-visible window moved from %pa to %pa: the guest's MTRRs made it uncachable there, write-back here\n",
-			 &from, &to);
-	else
-		dev_notice(&vdev->dev,
-			   "host-visible window at %pa is uncachable in the guest's MTRRs, and so is every PCI window it can move to (UEFI firmware marks its 64-bit aperture so): blobs the host maps cached will be refused; removing that MTRR range (/proc/mtrr) before loading the driver, or virtio_gpu.platform_attr=1 (map them uncached, as before), avoids it\n",
-			   &to);
+	from = to;
+	why = "not write-back where it moved";
+stays:
+	dev_notice(&vdev->dev,
+		   "host-visible window at %pa is uncachable in the guest's MTRRs (%s): blobs the host maps cached will be refused; virtio_gpu.platform_attr=1 maps them as PAT allows (UC-), as before\n",
+		   &from, why);
 	return 0;
 }
