@@ -2219,6 +2219,60 @@ int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n)
 	return found;
 }
 
+/* ------------------------------------------- the page-table walker module */
+
+int vgm_ptewalk_open(void)
+{
+	int fd = open(VGM_PTEWALK, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int vgm_ptewalk(int wfd, uint64_t addr, struct vgm_pte *pte)
+{
+	char buf[320], *t;
+	unsigned long long pfn, raw;
+	int len, w;
+	ssize_t r;
+
+	memset(pte, 0, sizeof(*pte));
+	len = snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
+	if (pwrite(wfd, buf, len, 0) != len)
+		return -errno;
+	r = pread(wfd, buf, sizeof(buf) - 1, 0);
+	if (r < 0)
+		return -errno;
+	buf[r] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(pte->line, sizeof(pte->line), "%s", buf);
+	if (strstr(buf, " none"))
+		return -ENOENT;
+	if (sscanf(buf, "addr=%*s level=%3s pfn=0x%llx raw=0x%llx w=%d", pte->level, &pfn, &raw, &w) != 4)
+		return -EPROTO;
+	pte->pfn = pfn;
+	pte->raw = raw;
+	pte->writable = w;
+	t = strstr(buf, " type=");
+	if (!t)
+		return -EPROTO;
+	sscanf(t, " type=%23s", pte->type);
+	return 0;
+}
+
+int vgm_cache_of_type(const char *type)
+{
+	static const char *const names[] = {
+		[VGM_CACHE_WB] = "WB", [VGM_CACHE_WC] = "WC", [VGM_CACHE_UC_MINUS] = "UC-",
+		[VGM_CACHE_UC] = "UC", [VGM_CACHE_WT] = "WT", [VGM_CACHE_WP] = "WP",
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i] && !strcmp(type, names[i]))
+			return i;
+	return VGM_CACHE_UNKNOWN;
+}
+
 /* ----------------------------------------------------------------- hooks */
 
 int vgm_hook_path(int fd, char *path, size_t n)
@@ -2257,10 +2311,10 @@ int vgm_hook(int fd, const char *cmd, uint32_t handle)
 	return ret;
 }
 
-int vgm_strict_get(void)
+int vgm_param_get(const char *path)
 {
 	char c = 0;
-	int fd = open(VGM_STRICT_PARAM, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
@@ -2270,9 +2324,9 @@ int vgm_strict_get(void)
 	return c == 'Y' || c == '1';
 }
 
-int vgm_strict_set(bool on)
+int vgm_param_set(const char *path, bool on)
 {
-	int fd = open(VGM_STRICT_PARAM, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	int ret = 0;
 
 	if (fd < 0)
@@ -2281,6 +2335,16 @@ int vgm_strict_set(bool on)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+int vgm_strict_get(void)
+{
+	return vgm_param_get(VGM_STRICT_PARAM);
+}
+
+int vgm_strict_set(bool on)
+{
+	return vgm_param_set(VGM_STRICT_PARAM, on);
 }
 
 /* ------------------------------------------------------------ slow host */

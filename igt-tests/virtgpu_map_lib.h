@@ -487,6 +487,31 @@ int vgm_mtrr_wb(uint64_t start, uint64_t len, char *why, size_t n);
  */
 int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n);
 
+/* ---- the page-table walker module (kmod/vgm_ptewalk.c) ---- */
+
+/*
+ * What the caller's own page table says about a PFN-mapped user address,
+ * read by a test-only kernel module (follow_pfnmap_start()) and decoded by
+ * the hardware's rules (x86: the PAT MSR; arm64: MAIR_EL1): the source of
+ * truth where ptdump cannot show user tables (arm64).
+ */
+#define VGM_PTEWALK "/sys/kernel/debug/vgm_ptewalk"
+
+struct vgm_pte {
+	uint64_t pfn, raw;
+	bool writable;
+	char level[4];		/* "pte", "pmd", "pud" */
+	char type[24];		/* x86: WB WC UC- UC WT WP; arm64: Normal-WB, Normal-NC, Device-nGnRnE ... */
+	char line[320];		/* the module's whole line */
+};
+
+/* the walker's file, or -errno (module not loaded) */
+int vgm_ptewalk_open(void);
+/* 0, -ENOENT (no PFN entry there), or -errno */
+int vgm_ptewalk(int wfd, uint64_t addr, struct vgm_pte *pte);
+/* VGM_CACHE_* of an x86 type name of the walker, VGM_CACHE_UNKNOWN else */
+int vgm_cache_of_type(const char *type);
+
 /* ---- test hooks ---- */
 
 int vgm_hook_path(int fd, char *path, size_t n);
@@ -494,6 +519,9 @@ void vgm_require_hook(int fd);
 int vgm_hook(int fd, const char *cmd, uint32_t handle);
 
 #define VGM_STRICT_PARAM "/sys/module/virtio_gpu/parameters/strict_map_info"
+#define VGM_PLATFORM_PARAM "/sys/module/virtio_gpu/parameters/platform_attr"
+int vgm_param_get(const char *path);	/* a bool module parameter: 0/1, -errno */
+int vgm_param_set(const char *path, bool on);
 int vgm_strict_get(void);		/* 0/1, -ENOENT without the parameter */
 int vgm_strict_set(bool on);
 

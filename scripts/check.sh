@@ -26,6 +26,11 @@ check_patches() {
 		die "checkpatch found problems: $RESULTS/checkpatch.txt"
 	fi
 	info "checkpatch: clean ($(ls "$RESULTS"/patches/*.patch | wc -l) patches)"
+	# the test-only module (kmod/) is not in the series, but kernel code
+	"$CACHE/patch-git/scripts/checkpatch.pl" --strict --no-tree --color=never -f "$TOP"/kmod/*.c |
+		tee "$RESULTS/checkpatch-kmod.txt" | grep -E '^total:|^(ERROR|WARNING|CHECK):' >&2
+	grep -qE '^total: 0 errors, 0 warnings, 0 checks' "$RESULTS/checkpatch-kmod.txt" ||
+		die "checkpatch found problems in kmod/: $RESULTS/checkpatch-kmod.txt"
 	check_bisect
 }
 

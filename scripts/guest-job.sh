@@ -15,6 +15,8 @@ since() { echo $(($(now) - $1)); }
 budget() { l=$((MESA_END - $(now))); [ $l -gt $1 ] && l=$1; [ $l -lt 1 ] && l=1; echo $l; }
 step "modprobe virtio_gpu"
 modprobe virtio_gpu || { echo "vgm-job: modprobe virtio_gpu failed"; exit 1; }
+# the test-only page-table walker (kmod/), for the suite's PTE checks
+modprobe vgm_ptewalk 2>/dev/null || echo "vgm-job: no vgm_ptewalk module"
 # where the firmware (and the driver) put the window, and what the guest's
 # MTRRs say there: the report's firmware table
 cat /proc/mtrr >$H/mtrr.txt 2>/dev/null
@@ -32,7 +34,7 @@ for b in $H/tests/virtgpu_*; do
 	ln -s "$b" $root/$(basename "$b")
 	names="$names $(basename "$b")"
 done
-if [ "$VGM_UPSTREAM" = 1 ]; then
+if [ "${VGM_UPSTREAM_IGT:-$VGM_UPSTREAM}" = 1 ]; then
 	ln -s /usr/libexec/igt-gpu-tools/drm_virtgpu $root/drm_virtgpu
 	names="$names drm_virtgpu"
 fi

@@ -117,6 +117,19 @@ patched_tree() {
 	echo "$dst"
 }
 
+# The test-only page-table walker (kmod/vgm_ptewalk.c), built against the
+# build directory $1 and installed into the modroot $2 (release $3) as an
+# extra module: every kernel of the matrix has it, the IGT suite reads it.
+build_kmod() {
+	local b=$1 root=$2 kr=$3 src=$CACHE/build/kmod
+	rm -rf "$src" && mkdir -p "$src"
+	cp "$TOP"/kmod/*.c "$TOP"/kmod/Kbuild "$src/"
+	"${KMAKE[@]}" -C "$b" M="$src" W=1 modules >&2 || die "kmod/ failed to build"
+	mkdir -p "$root/lib/modules/$kr/extra"
+	cp "$src"/*.ko "$root/lib/modules/$kr/extra/"
+	depmod -b "$root" "$kr"
+}
+
 build_stock() {
 	local b=$CACHE/build/stock$SUFFIX
 	configure "$PRISTINE" "$b" "${FRAGMENTS[@]}"
@@ -127,6 +140,7 @@ build_stock() {
 	cp "$b/arch/x86/boot/bzImage" "$o.new/"
 	"${KMAKE[@]}" -C "$PRISTINE" O="$b" INSTALL_MOD_PATH="$o.new/modroot" modules_install >/dev/null
 	"${KMAKE[@]}" -C "$PRISTINE" O="$b" kernelrelease >"$o.new/kernelrelease"
+	build_kmod "$b" "$o.new/modroot" "$(cat "$o.new/kernelrelease")"
 	rm -rf "$o" && mv "$o.new" "$o"
 	info "stock: $o/bzImage $(cat "$o/kernelrelease")"
 }
