@@ -246,6 +246,13 @@ MUTANTS = [
            [E("\treturn pgprot_decrypted(hostmap_platform_prot(hm, prot));\n",
               "\treturn pgprot_decrypted(prot);\n")],
            [R("none", "256M", "mapping-whole|split-vma", NOMOVE)]),
+    Mutant("platform-attr-reports-host",
+           "with platform_attr=1, RESOURCE_INFO reports the host's attribute, not the one PAT gave the guest",
+           [E("\t\tvram->hostmap.eff = got == 0 ? VIRTIO_GPU_MAP_ATTR_CACHED :\n"
+              "\t\t\t\t    got == _PAGE_PWT ? VIRTIO_GPU_MAP_ATTR_WC :\n"
+              "\t\t\t\t    VIRTIO_GPU_MAP_ATTR_UNCACHED;\n",
+              "\t\tvram->hostmap.eff = attr;\n")],
+           [R("cached", "256M", "platform-attr", NOMOVE)]),
     Mutant("relocate-noop",
            "virtio_gpu_hostmem_place() leaves a window the MTRRs make uncachable where it is",
            [E("\tif (!relocate_window || !pat_enabled() ||",
