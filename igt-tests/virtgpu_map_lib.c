@@ -2150,19 +2150,42 @@ int vgm_mtrr_wb(uint64_t start, uint64_t len, char *why, size_t n)
  * say write-back? 1 and the place in @at, 0, or -errno. /proc/iomem shows
  * addresses to root only.
  */
+/* the first place >= from aligned to size that none of the ranges overlaps */
+static uint64_t first_fit(uint64_t from, uint64_t size, const uint64_t (*r)[2], int nr)
+{
+	uint64_t cand = (from + size - 1) & ~(size - 1);
+	bool moved;
+	int i;
+
+	do {
+		moved = false;
+		for (i = 0; i < nr; i++) {
+			if (r[i][0] <= cand + size - 1 && r[i][1] >= cand) {
+				cand = (r[i][1] + size) & ~(size - 1);
+				moved = true;
+			}
+		}
+	} while (moved && cand);
+	return cand;
+}
+
 int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n)
 {
-	struct { uint64_t start, end; } kids[128];
+	uint64_t kids[256][2], ws = 0, we = 0;
 	char *buf, *line, *save, w[256];
-	uint64_t ws = 0, we = 0;
-	bool in_bus = false;
-	int nk = 0, found = 0;
+	int bus_indent = -1, nk = 0, found = 0, err = 0;
 
 	snprintf(why, n, "no host bridge window above 4 GiB in /proc/iomem");
+	if (!size || (size & (size - 1)))
+		return -EINVAL;	/* BARs are powers of two */
 	buf = vgm_read_file("/proc/iomem", NULL);
 	if (!buf)
 		return -errno;
-	/* one pass per top-level bus window, checked when the next line is top-level */
+	/*
+	 * "PCI Bus 0000:00" windows at any depth (e820 may nest them in a
+	 * reserved range), their children one level deeper; each window is
+	 * searched when the line after its last child comes.
+	 */
 	for (line = strtok_r(buf, "\n", &save); ; line = line ? strtok_r(NULL, "\n", &save) : NULL) {
 		unsigned long long a = 0, b = 0;
 		int indent = 0;
@@ -2172,51 +2195,118 @@ int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n)
 				indent++;
 			if (sscanf(line + indent, "%llx-%llx :", &a, &b) != 2)
 				continue;
-		}
-		if (line && indent == 2 && in_bus) {
-			if (nk < (int)ARRAY_SIZE(kids)) {
-				kids[nk].start = a;
-				kids[nk].end = b;
-				nk++;
-			}
-			continue;
-		}
-		if (!line || indent == 0) {
-			if (in_bus && we >= 1ULL << 32) {
-				uint64_t cand = ws < 1ULL << 32 ? 1ULL << 32 : ws;
-				bool moved;
-				int i;
-
-				cand = (cand + size - 1) & ~(size - 1);
-				do {
-					moved = false;
-					for (i = 0; i < nk; i++) {
-						if (kids[i].start <= cand + size - 1 && kids[i].end >= cand) {
-							cand = (kids[i].end + 1 + size - 1) & ~(size - 1);
-							moved = true;
-						}
-					}
-				} while (moved);
-				if (cand + size - 1 <= we && vgm_mtrr_wb(cand, size, w, sizeof(w)) == 1) {
-					*at = cand;
-					snprintf(why, n, "[0x%" PRIx64 "+0x%" PRIx64 "] is free in host bridge window [0x%" PRIx64 "-0x%" PRIx64 "], %s",
-						 cand, size, ws, we, w);
-					found = 1;
+			if (bus_indent >= 0 && indent > bus_indent) {
+				if (indent != bus_indent + 2)
+					continue;
+				if (nk == (int)ARRAY_SIZE(kids)) {
+					err = -E2BIG;
 					break;
 				}
-				snprintf(why, n, "no free write-back place of 0x%" PRIx64 " in host bridge window [0x%" PRIx64 "-0x%" PRIx64 "]",
-					 size, ws, we);
+				kids[nk][0] = a;
+				kids[nk][1] = b;
+				nk++;
+				continue;
 			}
-			if (!line)
+		}
+		if (bus_indent >= 0 && we >= 1ULL << 32) {
+			uint64_t cand = first_fit(ws < 1ULL << 32 ? 1ULL << 32 : ws, size, kids, nk);
+			int wb = 0;
+
+			if (cand && cand >= ws && cand - 1 <= we - size)
+				wb = vgm_mtrr_wb(cand, size, w, sizeof(w));
+			if (wb < 0) {
+				err = wb;
+				snprintf(why, n, "MTRRs unreadable");
 				break;
-			in_bus = strstr(line, ": PCI Bus 0000:00") != NULL;
+			}
+			if (wb) {
+				*at = cand;
+				snprintf(why, n, "[0x%" PRIx64 "+0x%" PRIx64 "] is free in host bridge window [0x%" PRIx64 "-0x%" PRIx64 "], %s",
+					 cand, size, ws, we, w);
+				found = 1;
+				break;
+			}
+			snprintf(why, n, "no free write-back place of 0x%" PRIx64 " in host bridge window [0x%" PRIx64 "-0x%" PRIx64 "]",
+				 size, ws, we);
+		}
+		bus_indent = -1;
+		if (!line)
+			break;
+		if (strstr(line, ": PCI Bus 0000:")) {
+			bus_indent = indent;
 			ws = a;
 			we = b;
 			nk = 0;
 		}
 	}
 	free(buf);
-	return found;
+	return err ? err : found;
+}
+
+int vgm_window_movable(int fd, char *why, size_t n)
+{
+	char link[PATH_MAX], path[PATH_MAX], *res, *line, *save, *dev;
+	uint64_t base, size;
+	struct stat st;
+	int ret = 0;
+
+	snprintf(why, n, "?");
+	if (fstat(fd, &st) || !vgm_window(fd, &base, &size))
+		return -ENODEV;
+	/*
+	 * /sys/dev/char/M:m/device: the PCI device (virtio-gpu registers its
+	 * DRM device under the virtio device's PCI parent), or virtioN under it
+	 */
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device", major(st.st_rdev),
+		 minor(st.st_rdev));
+	if (!realpath(path, link))
+		return -errno;
+	dev = strrchr(link, '/');
+	if (dev && !strncmp(dev + 1, "virtio", 6)) {
+		*dev = '\0';
+		dev = strrchr(link, '/');
+	}
+	/* the parent of a device on a root bus is pciDDDD:BB */
+	if (dev && dev > link) {
+		char *parent;
+
+		*dev = '\0';
+		parent = strrchr(link, '/');
+		*dev = '/';
+		if (parent && !strncmp(parent + 1, "pci", 3) && !strncmp(dev + 1, "0000:", 5))
+			parent = NULL;	/* on a root bus */
+		else
+			dev = NULL;
+		(void)parent;
+	}
+	if (!dev) {
+		snprintf(why, n, "%s is not a PCI device on a root bus", link);
+		return 0;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%.*s/resource", (int)(sizeof(path) - 16), link) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	res = vgm_read_file(path, NULL);
+	if (!res)
+		return -errno;
+	snprintf(why, n, "no BAR of %s holds the window", dev + 1);
+	for (line = strtok_r(res, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long a, b, flags;
+
+		if (sscanf(line, "%llx %llx %llx", &a, &b, &flags) != 3 || !(a <= base && base <= b))
+			continue;
+		/* IORESOURCE_MEM_64 */
+		ret = !!(flags & 0x00100000);
+		snprintf(why, n, "its BAR [0x%llx-0x%llx] is %s", a, b, ret ? "64-bit" : "32-bit");
+		break;
+	}
+	free(res);
+	return ret;
+}
+
+bool vgm_pat_enabled(void)
+{
+	return access("/sys/kernel/debug/x86/pat_memtype_list", R_OK) == 0;
 }
 
 /* ------------------------------------------- the page-table walker module */

@@ -486,6 +486,13 @@ int vgm_mtrr_wb(uint64_t start, uint64_t len, char *why, size_t n);
  * or -errno.
  */
 int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n);
+/*
+ * Can the BAR that holds the host-visible window of @fd move: a 64-bit BAR
+ * of a PCI device on a root bus (sysfs)? 1, 0 (@why says why not), -errno.
+ */
+int vgm_window_movable(int fd, char *why, size_t n);
+/* x86 PAT is on (debugfs x86/pat_memtype_list exists) */
+bool vgm_pat_enabled(void);
 
 /* ---- the page-table walker module (kmod/vgm_ptewalk.c) ---- */
 
@@ -520,6 +527,7 @@ int vgm_hook(int fd, const char *cmd, uint32_t handle);
 
 #define VGM_STRICT_PARAM "/sys/module/virtio_gpu/parameters/strict_map_info"
 #define VGM_PLATFORM_PARAM "/sys/module/virtio_gpu/parameters/platform_attr"
+#define VGM_RELOCATE_PARAM "/sys/module/virtio_gpu/parameters/relocate_window"
 int vgm_param_get(const char *path);	/* a bool module parameter: 0/1, -errno */
 int vgm_param_set(const char *path, bool on);
 int vgm_strict_get(void);		/* 0/1, -ENOENT without the parameter */

@@ -5,8 +5,8 @@
  * part of the driver: the IGT suite reads it to check cache attributes on
  * any architecture (arm64's ptdump shows kernel tables only).
  *
- * debugfs vgm_ptewalk (root): write a user address (text, any base), then
- * read one line about it, walked in the caller's own mm:
+ * debugfs vgm_ptewalk (root): write a user address (text, any base); the
+ * walk happens then, in the writer's own mm; read the line about it:
  *
  *   addr=0x7f0000200000 level=pmd pfn=0x100200 raw=0x80000001002000e7 w=1
  *     type=WB (x86 PAT index 0: PAT=0 PCD=0 PWT=0, PAT MSR 0x0407050600070106)
@@ -16,7 +16,11 @@
  * (one line each; wrapped here)
  *
  * or "addr=... none" where no PFN mapping (VM_IO/VM_PFNMAP) has an entry.
- * pfn is the PFN of the page at addr, also inside a PMD or PUD entry.
+ * pfn is the PFN of the page at addr, also inside a PMD or PUD entry; raw is
+ * the entry rebuilt from its PFN and protection (a PTE, or a PMD), "?" for
+ * a PUD.
+ * On arm64 the type is stage 1's: under KVM with FWB the effective memory
+ * type also depends on stage 2 (under TCG it does not).
  * The walk is follow_pfnmap_start(), under mmap_read_lock; the raw entry is
  * rebuilt from its PFN and protection bits.
  */
@@ -34,9 +38,11 @@
 #include <asm/msr.h>
 #endif
 
+/* per open file: the line about the last address written, walked then */
 struct walk_file {
-	unsigned long addr;
-	bool have_addr;
+	struct mutex lock;	/* protects line and len */
+	char line[256];
+	int len;
 };
 
 #ifdef CONFIG_X86
@@ -53,7 +59,9 @@ static int decode(char *buf, size_t n, pgprot_t prot, bool leaf_large)
 	const char *t;
 	u64 msr;
 
-	rdmsrq(MSR_IA32_CR_PAT, msr);
+	/* without PAT, PCD and PWT alone: the architecture's fixed meaning */
+	if (!cpu_feature_enabled(X86_FEATURE_PAT) || rdmsrq_safe(MSR_IA32_CR_PAT, &msr))
+		msr = 0x0007040600070406ULL;	/* the PAT MSR's reset value */
 	t = x86_types[(msr >> (idx * 8)) & 7];
 	return scnprintf(buf, n,
 			 "type=%s (x86 PAT index %u: PAT=%d PCD=%d PWT=%d, PAT MSR 0x%016llx)",
@@ -97,7 +105,8 @@ static int walk(char *buf, size_t n, unsigned long addr)
 	struct follow_pfnmap_args args = { .address = addr };
 	struct mm_struct *mm = current->mm;
 	const char *level;
-	u64 raw;
+	bool raw_ok;
+	u64 raw = 0;
 	int len;
 
 	if (!mm)
@@ -108,22 +117,32 @@ static int walk(char *buf, size_t n, unsigned long addr)
 		mmap_read_unlock(mm);
 		return scnprintf(buf, n, "addr=0x%lx none\n", addr);
 	}
+	raw_ok = true;
 	if (args.addr_mask == PAGE_MASK) {
 		level = "pte";
 		raw = pte_val(pfn_pte(args.pfn, args.pgprot));
-#ifdef CONFIG_PGTABLE_HAS_HUGE_LEAVES
 	} else if (args.addr_mask == PMD_MASK) {
 		level = "pmd";
+#ifdef CONFIG_PGTABLE_HAS_HUGE_LEAVES
 		/* args.pfn is the page's own, inside the PMD's range */
 		raw = pmd_val(pfn_pmd(args.pfn & ~((PMD_SIZE >> PAGE_SHIFT) - 1),
 				      args.pgprot));
+#else
+		raw_ok = false;
 #endif
-	} else {
+	} else if (args.addr_mask == PUD_MASK) {
 		level = "pud";
-		raw = 0;
+		raw_ok = false;
+	} else {
+		level = "?";
+		raw_ok = false;
 	}
-	len = scnprintf(buf, n, "addr=0x%lx level=%s pfn=0x%lx raw=0x%016llx w=%d ",
-			addr, level, args.pfn, raw, args.writable);
+	len = scnprintf(buf, n, "addr=0x%lx level=%s pfn=0x%lx ", addr, level, args.pfn);
+	if (raw_ok)
+		len += scnprintf(buf + len, n - len, "raw=0x%016llx ", raw);
+	else
+		len += scnprintf(buf + len, n - len, "raw=? ");
+	len += scnprintf(buf + len, n - len, "w=%d ", args.writable);
 	len += decode(buf + len, n - len, args.pgprot, args.addr_mask != PAGE_MASK);
 	follow_pfnmap_end(&args);
 	mmap_read_unlock(mm);
@@ -135,16 +154,23 @@ static int walk_open(struct inode *inode, struct file *file)
 {
 	struct walk_file *wf = kzalloc_obj(*wf);
 
+	if (!wf)
+		return -ENOMEM;
+	mutex_init(&wf->lock);
 	file->private_data = wf;
-	return wf ? 0 : -ENOMEM;
+	return 0;
 }
 
 static int walk_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	struct walk_file *wf = file->private_data;
+
+	mutex_destroy(&wf->lock);
+	kfree(wf);
 	return 0;
 }
 
+/* the walk happens here, in the writer's mm; a read returns its line */
 static ssize_t walk_write(struct file *file, const char __user *ubuf,
 			  size_t len, loff_t *ppos)
 {
@@ -155,24 +181,24 @@ static ssize_t walk_write(struct file *file, const char __user *ubuf,
 	ret = kstrtoul_from_user(ubuf, len, 0, &addr);
 	if (ret)
 		return ret;
-	wf->addr = addr;
-	wf->have_addr = true;
-	return len;
+	mutex_lock(&wf->lock);
+	ret = walk(wf->line, sizeof(wf->line), addr);
+	wf->len = ret < 0 ? 0 : ret;
+	mutex_unlock(&wf->lock);
+	return ret < 0 ? ret : len;
 }
 
 static ssize_t walk_read(struct file *file, char __user *ubuf, size_t len,
 			 loff_t *ppos)
 {
 	struct walk_file *wf = file->private_data;
-	char buf[256];
-	int n;
+	ssize_t ret;
 
-	if (!wf->have_addr)
-		return -EDESTADDRREQ;
-	n = walk(buf, sizeof(buf), wf->addr);
-	if (n < 0)
-		return n;
-	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+	mutex_lock(&wf->lock);
+	ret = wf->len ? simple_read_from_buffer(ubuf, len, ppos, wf->line, wf->len) :
+			-EDESTADDRREQ;
+	mutex_unlock(&wf->lock);
+	return ret;
 }
 
 static const struct file_operations walk_fops = {
