@@ -8,7 +8,11 @@
 #   kernel-build.sh builtin  the patched tree with virtio-gpu built in (=y),
 #                            proves the built-in variant links
 #
-# Outputs under $CACHE/out/<variant>/: bzImage, modroot/lib/modules/<kver>.
+#   kernel-build.sh stock-arm64, ours-arm64
+#                            the same for an arm64 guest (configs/arm64.config)
+#
+# Outputs under $CACHE/out/<variant>/: bzImage (arm64: Image), arch,
+# modroot/lib/modules/<kver>.
 # Builds are incremental (O= build dirs kept, ccache).
 STEP=kernel-build
 . "$(dirname "$0")/common.sh"
@@ -19,9 +23,19 @@ variant=${1:-stock}
 FLAVOR=${VGM_FLAVOR:-base}
 case $variant in *-debug) FLAVOR=debug ;; esac
 SUFFIX=
-FRAGMENTS=("$TOP/configs/base.config")
+# The guest's architecture: x86_64, or arm64 for the variants stock-arm64
+# and ours-arm64 (cross-built with Debian's gcc-aarch64-linux-gnu)
+KARCH=x86_64 CROSS= IMAGE=arch/x86/boot/bzImage
+case $variant in
+*-arm64)
+	KARCH=arm64 CROSS=aarch64-linux-gnu- IMAGE=arch/arm64/boot/Image
+	SUFFIX=-arm64 variant=${variant%-arm64}
+	need_host_pkgs gcc-aarch64-linux-gnu
+	;;
+esac
+FRAGMENTS=("$TOP/configs/base.config" "$TOP/configs/$KARCH.config")
 if [ "$FLAVOR" = debug ]; then
-	SUFFIX=-debug
+	SUFFIX=$SUFFIX-debug
 	FRAGMENTS+=("$TOP/configs/debug.config")
 fi
 variant=${variant%-debug}
@@ -32,7 +46,7 @@ JOBS=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 # both trees live under $CACHE: relative paths let ccache share objects
 export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=5G
-KMAKE=(make -s -j"$JOBS" ARCH=x86_64 CC="ccache gcc" KBUILD_BUILD_TIMESTAMP=0
+KMAKE=(make -s -j"$JOBS" ARCH=$KARCH CROSS_COMPILE=$CROSS CC="ccache ${CROSS}gcc" KBUILD_BUILD_TIMESTAMP=0
 	KBUILD_BUILD_USER=vgm KBUILD_BUILD_HOST=vgm)
 OUT=$CACHE/out
 mkdir -p "$OUT"
@@ -89,15 +103,18 @@ patched_tree() {
 	# create or change a file of ours before its final content is laid over)
 	if [ -f "$TOP/patches/series" ]; then
 		grep -vE '^\s*(#|$)' "$TOP/patches/series" | while read -r p; do
-			# break hard links before patch writes into a file
-			grep -E '^\+\+\+ b/' "$TOP/patches/$p" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
-				if [ -e "$dst/$f" ]; then
-					cp "$dst/$f" "$dst/$f.vgm" && mv "$dst/$f.vgm" "$dst/$f"
-				fi
-				echo "$f" >>"$dst/.vgm-touched"
-			done
-			patch -d "$dst" -p1 -s --no-backup-if-mismatch -F0 <"$TOP/patches/$p" >&2 ||
-				die "patch $p does not apply to $KVER_PKG"
+			# break hard links before patch writes into a file (a
+			# patch may have no diff: only files of ours laid over)
+			if grep -qE '^\+\+\+ b/' "$TOP/patches/$p"; then
+				grep -E '^\+\+\+ b/' "$TOP/patches/$p" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
+					if [ -e "$dst/$f" ]; then
+						cp "$dst/$f" "$dst/$f.vgm" && mv "$dst/$f.vgm" "$dst/$f"
+					fi
+					echo "$f" >>"$dst/.vgm-touched"
+				done
+				patch -d "$dst" -p1 -s --no-backup-if-mismatch -F0 <"$TOP/patches/$p" >&2 ||
+					die "patch $p does not apply to $KVER_PKG"
+			fi
 			for f in $(awk -v p="$p" '$1 == p { for (i = 2; i <= NF; i++) print $i }' "$TOP/patches/overlay"); do
 				mkdir -p "$(dirname "$dst/$f")"
 				cp --remove-destination "$TOP/$f" "$dst/$f"
@@ -134,19 +151,21 @@ build_stock() {
 	local b=$CACHE/build/stock$SUFFIX
 	configure "$PRISTINE" "$b" "${FRAGMENTS[@]}"
 	step "building pristine kernel in $b (cold: ~15 min on 2 cores)"
-	"${KMAKE[@]}" -C "$PRISTINE" O="$b" bzImage modules >&2 || die "pristine kernel build failed"
+	"${KMAKE[@]}" -C "$PRISTINE" O="$b" "$(basename "$IMAGE")" modules >&2 || die "pristine kernel build failed"
 	local o=$OUT/stock$SUFFIX
 	rm -rf "$o.new" && mkdir -p "$o.new"
-	cp "$b/arch/x86/boot/bzImage" "$o.new/"
+	# boot.sh boots whatever kernel image the variant has, for its arch
+	cp "$b/$IMAGE" "$o.new/"
+	echo "$KARCH" >"$o.new/arch"
 	"${KMAKE[@]}" -C "$PRISTINE" O="$b" INSTALL_MOD_PATH="$o.new/modroot" modules_install >/dev/null
 	"${KMAKE[@]}" -C "$PRISTINE" O="$b" kernelrelease >"$o.new/kernelrelease"
 	build_kmod "$b" "$o.new/modroot" "$(cat "$o.new/kernelrelease")"
 	rm -rf "$o" && mv "$o.new" "$o"
-	info "stock: $o/bzImage $(cat "$o/kernelrelease")"
+	info "stock$SUFFIX: $o/$(basename "$IMAGE") $(cat "$o/kernelrelease")"
 }
 
 build_ours() {
-	[ -f "$OUT/stock$SUFFIX/bzImage" ] || build_stock
+	[ -f "$OUT/stock$SUFFIX/$(basename "$IMAGE")" ] || build_stock
 	local b=$CACHE/build/stock$SUFFIX src kr
 	src=$(patched_tree)
 	kr=$(cat "$OUT/stock$SUFFIX/kernelrelease")
@@ -158,7 +177,8 @@ build_ours() {
 		NOSTDINC_FLAGS="-nostdinc -I$inc" "${MODULE_OPTS[@]}" modules >&2 || die "our virtio-gpu module failed to build"
 	local o=$OUT/ours$SUFFIX
 	rm -rf "$o.new" && mkdir -p "$o.new"
-	cp "$OUT/stock$SUFFIX/bzImage" "$OUT/stock$SUFFIX/kernelrelease" "$o.new/"
+	cp "$OUT/stock$SUFFIX/$(basename "$IMAGE")" "$OUT/stock$SUFFIX/kernelrelease" "$o.new/"
+	echo "$KARCH" >"$o.new/arch"
 	cp -a "$OUT/stock$SUFFIX/modroot" "$o.new/modroot"
 	local d=$o.new/modroot/lib/modules/$kr/kernel/drivers/gpu/drm/virtio
 	cp "$src"/drivers/gpu/drm/virtio/*.ko "$src"/drivers/gpu/drm/virtio/tests/*.ko "$d/"
@@ -171,7 +191,8 @@ build_builtin() {
 	local b=$CACHE/build/builtin src
 	src=$(patched_tree)
 	printf 'CONFIG_DRM_VIRTIO_GPU=y\nCONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=y\nCONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK=y\n' >"$CACHE/builtin.fragment"
-	configure "$src" "$b" "$TOP/configs/base.config" "$CACHE/builtin.fragment"
+	[ "$KARCH" = x86_64 ] || die "builtin: x86_64 only (check.sh cross builds the driver in for other architectures)"
+	configure "$src" "$b" "$TOP/configs/base.config" "$TOP/configs/x86_64.config" "$CACHE/builtin.fragment"
 	step "building patched kernel with virtio-gpu built in ($b)"
 	"${KMAKE[@]}" -C "$src" O="$b" bzImage >&2 || die "built-in kernel build failed"
 	local kr
@@ -190,8 +211,9 @@ patched-tree) patched_tree ;;
 *)
 	# a kernel built elsewhere and put (or linked) into $OUT/<name>, e.g.
 	# an earlier version of the driver for a comparison run
-	[ -f "$OUT/$variant/bzImage" ] && [ -d "$OUT/$variant/modroot" ] ||
+	[ -f "$OUT/$variant$SUFFIX/bzImage" ] || [ -f "$OUT/$variant$SUFFIX/Image" ] || die "no kernel image in $OUT/$variant$SUFFIX"
+	[ -d "$OUT/$variant$SUFFIX/modroot" ] ||
 		die "unknown variant '$variant' (stock|ours|builtin|patched-tree, or a prebuilt $OUT/<name>)"
-	info "$variant: prebuilt in $OUT/$variant"
+	info "$variant$SUFFIX: prebuilt in $OUT/$variant$SUFFIX"
 	;;
 esac
