@@ -30,10 +30,13 @@ git -C "$G" checkout -q -B vgm
 grep -vE '^\s*(#|$)' "$TOP/patches/series" | while read -r p; do
 	pf=$TOP/patches/$p
 	# hook patch (breaking hard links to the cache first)
-	grep -E '^\+\+\+ b/' "$pf" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
-		[ -e "$G/$f" ] && cp "$G/$f" "$G/$f.vgm" && mv "$G/$f.vgm" "$G/$f"
-	done
-	patch -d "$G" -p1 -s --no-backup-if-mismatch -F0 <"$pf" || die "$p does not apply"
+	# (a commit may only give files of ours their final content: no diff)
+	if grep -qE '^\+\+\+ b/' "$pf"; then
+		grep -E '^\+\+\+ b/' "$pf" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
+			[ -e "$G/$f" ] && cp "$G/$f" "$G/$f.vgm" && mv "$G/$f.vgm" "$G/$f"
+		done
+		patch -d "$G" -p1 -s --no-backup-if-mismatch -F0 <"$pf" || die "$p does not apply"
+	fi
 	for f in $(awk -v p="$p" '$1 == p { for (i = 2; i <= NF; i++) print $i }' "$TOP/patches/overlay"); do
 		mkdir -p "$(dirname "$G/$f")" && cp "$TOP/$f" "$G/$f"
 	done

@@ -137,13 +137,31 @@ int virtio_gpu_map_attr_check(enum virtio_gpu_map_attr attr, bool strict)
 }
 EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_map_attr_check);
 
+/*
+ * What the host maps uncached is memory, not a device register. Where the
+ * architecture has a non-cacheable memory type apart from its device types,
+ * that is the one to use: arm64 and arm (Normal non-cacheable; a Device
+ * type faults on unaligned accesses, so memcpy() into it kills the task)
+ * and riscv (Svpbmt NC rather than IO), the type of pgprot_writecombine()
+ * and of their coherent DMA buffers. Elsewhere (x86: UC-) it is the type of
+ * pgprot_noncached().
+ */
+static pgprot_t hostmap_pgprot_uncached(pgprot_t prot)
+{
+	if (IS_ENABLED(CONFIG_ARM64) || IS_ENABLED(CONFIG_ARM) ||
+	    IS_ENABLED(CONFIG_RISCV))
+		return pgprot_writecombine(prot);
+	return pgprot_noncached(prot);
+}
+
 /**
  * virtio_gpu_map_attr_pgprot - page protection for an attribute
  * @attr: a host attribute that passed virtio_gpu_map_attr_check()
  * @base: protection bits of the mapping, with the default (cached) attribute
  *
  * %VIRTIO_GPU_MAP_ATTR_NONE keeps @base, the default that guests used before
- * hosts reported anything.
+ * hosts reported anything. %VIRTIO_GPU_MAP_ATTR_UNCACHED is the
+ * architecture's non-cacheable memory type, see hostmap_pgprot_uncached().
  *
  * Return: @base with the cache attribute of @attr.
  */
@@ -152,7 +170,7 @@ pgprot_t virtio_gpu_map_attr_pgprot(enum virtio_gpu_map_attr attr,
 {
 	switch (attr) {
 	case VIRTIO_GPU_MAP_ATTR_UNCACHED:
-		return pgprot_noncached(base);
+		return hostmap_pgprot_uncached(base);
 	case VIRTIO_GPU_MAP_ATTR_WC:
 		return pgprot_writecombine(base);
 	default:
@@ -778,9 +796,14 @@ static int hostmap_copy(struct virtio_gpu_object_vram *vram,
 	if (p) {
 		p += offset;
 	} else {
+		/* the user mappings' type: see hostmap_pgprot_uncached() */
 		switch (hm->eff) {
 		case VIRTIO_GPU_MAP_ATTR_UNCACHED:
-			p = ioremap(page, PAGE_SIZE);
+			if (pgprot_val(hostmap_pgprot_uncached(PAGE_KERNEL)) ==
+			    pgprot_val(pgprot_writecombine(PAGE_KERNEL)))
+				p = ioremap_wc(page, PAGE_SIZE);
+			else
+				p = ioremap(page, PAGE_SIZE);
 			break;
 		case VIRTIO_GPU_MAP_ATTR_WC:
 			p = ioremap_wc(page, PAGE_SIZE);
@@ -845,11 +868,38 @@ out:
 	return ret;
 }
 
+/*
+ * mprotect() gives the PTEs it changes the memory type of vm_page_prot on
+ * arm64 (pte_modify() takes the attribute index from the new protection)
+ * and makes the VMA's new vm_page_prot keep the old one's type. Once the
+ * host has changed its answer, vm_page_prot still has the type of the
+ * answer at mmap() time, and the faults insert the new one: bring
+ * vm_page_prot up to date first, with the mmap lock held for writing, so
+ * that mprotect() cannot put the old type back into a PTE.
+ */
+static int virtio_gpu_hostmap_mprotect(struct vm_area_struct *vma,
+				       unsigned long start, unsigned long end,
+				       unsigned long newflags)
+{
+	struct virtio_gpu_hostmap *hm = &vma_to_vram(vma)->hostmap;
+
+	if (down_read_killable(&hm->lock))
+		return -EINTR;
+	/* without an answer there is no PTE: the next mprotect() updates it */
+	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED) {
+		vma_start_write(vma);
+		WRITE_ONCE(vma->vm_page_prot, hostmap_vma_prot(hm, vma));
+	}
+	up_read(&hm->lock);
+	return 0;
+}
+
 static const struct vm_operations_struct virtio_gpu_hostmap_vm_ops = {
 	.open = drm_gem_vm_open,
 	.close = drm_gem_vm_close,
 	.fault = virtio_gpu_hostmap_fault,
 	.huge_fault = virtio_gpu_hostmap_huge_fault,
+	.mprotect = virtio_gpu_hostmap_mprotect,
 	.access = virtio_gpu_hostmap_access,
 };
 

@@ -114,12 +114,28 @@ static void virtgpu_test_map_attr_pgprot(struct kunit *test)
 	KUNIT_EXPECT_EQ(test,
 			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_CACHED, base)),
 			pgprot_val(base));
+	/* host memory mapped uncached is memory: never a Device type */
 	KUNIT_EXPECT_EQ(test,
 			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_UNCACHED, base)),
+			IS_ENABLED(CONFIG_ARM64) || IS_ENABLED(CONFIG_ARM) ||
+			IS_ENABLED(CONFIG_RISCV) ?
+			pgprot_val(pgprot_writecombine(base)) :
 			pgprot_val(pgprot_noncached(base)));
 	KUNIT_EXPECT_EQ(test,
 			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_WC, base)),
 			pgprot_val(pgprot_writecombine(base)));
+#ifdef CONFIG_ARM64
+	/* the MAIR index: Normal (write-back) or Normal non-cacheable */
+	KUNIT_EXPECT_EQ(test,
+			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_CACHED, base)) &
+			PTE_ATTRINDX_MASK, (u64)PTE_ATTRINDX(MT_NORMAL));
+	KUNIT_EXPECT_EQ(test,
+			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_WC, base)) &
+			PTE_ATTRINDX_MASK, (u64)PTE_ATTRINDX(MT_NORMAL_NC));
+	KUNIT_EXPECT_EQ(test,
+			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_UNCACHED, base)) &
+			PTE_ATTRINDX_MASK, (u64)PTE_ATTRINDX(MT_NORMAL_NC));
+#endif
 #ifdef CONFIG_X86
 	/* Linux's PAT layout: WB no bits, WC = PWT, UC- = PCD */
 	if (!pat_enabled())
