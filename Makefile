@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all run test kernel host igt patches check bench debug mutants clean help
+.PHONY: all run run-arm64 test kernel host igt patches check bench debug mutants clean help
 all: run
 
 help:
 	@echo "make run      build what is missing, boot stock + our kernel per host mode, run the IGT suite, print the table"
+	@echo "make run-arm64  the same matrix in an arm64 guest (QEMU virt, Debian arm64 userspace)"
 	@echo "make test     every check (builds, checkpatch, W=1/sparse, KUnit, IGT matrix); ends with 'N passed, N failed'"
 	@echo "make kernel   pristine 7.2 kernel + our virtio-gpu module (and the built-in variant)"
 	@echo "make host     the Debian unstable chroot (QEMU, virglrenderer, Mesa, IGT) and the map_info shim"
@@ -17,6 +18,9 @@ help:
 
 run:
 	$(S)/run.sh
+
+run-arm64:
+	VGM_ARCH=arm64 $(S)/run.sh
 
 test:
 	$(S)/test.sh

@@ -22,19 +22,27 @@
 #                            the guest gets 120 s more
 #   VGM_MUTANTS_BASELINE=0   no baseline guests (faster, less certain)
 #   VGM_MUTANTS_BOOT=0       build only (every mutant applies and compiles)
+#   VGM_ARCH=arm64           the mutants of the arm64 guest (mutants.py's
+#                            arch), against the stock-arm64 kernel
 STEP=mutants
 . "$(dirname "$0")/common.sh"
+export VGM_ARCH=${VGM_ARCH:-x86_64}
+case $VGM_ARCH in
+x86_64) SUF= KARCH=x86_64 CROSS= IMAGE=bzImage IGT=$CACHE/igt/bin ;;
+arm64) SUF=-arm64 KARCH=arm64 CROSS=aarch64-linux-gnu- IMAGE=Image IGT=$CACHE/igt-arm64/bin ;;
+*) die "VGM_ARCH=$VGM_ARCH: x86_64 or arm64" ;;
+esac
 
 MPY=$TOP/scripts/mutants/mutants.py
 start=$(date +%s)
 
 # what run.sh builds, only where it is missing (the stock kernel is shared
 # with make run: it is never rebuilt here)
-[ -f "$CACHE/out/stock/bzImage" ] && [ -f "$CACHE/build/stock/Module.symvers" ] ||
-	"$TOP/scripts/kernel-build.sh" stock
+[ -f "$CACHE/out/stock$SUF/$IMAGE" ] && [ -f "$CACHE/build/stock$SUF/Module.symvers" ] ||
+	"$TOP/scripts/kernel-build.sh" "stock$SUF"
 [ -f "$CACHE/chroot/.complete" ] || "$TOP/scripts/host-chroot.sh"
 [ -f "$CACHE/chroot/usr/local/lib/mapinfo-shim.so" ] || "$TOP/scripts/host-shim.sh"
-ls "$CACHE"/igt/bin/virtgpu_map_* >/dev/null 2>&1 || "$TOP/scripts/igt-build.sh"
+ls "$IGT"/virtgpu_map_* >/dev/null 2>&1 || "$TOP/scripts/igt-build.sh" "$VGM_ARCH"
 
 dirty=$(git -C "$TOP" status --short drivers include patches 2>/dev/null || true)
 [ -z "$dirty" ] || info "warning: uncommitted driver changes are mutated too:"$'\n'"$dirty"
@@ -59,15 +67,15 @@ tsv=$out/runs.tsv
 [ -z "$dirty" ] || echo "$dirty" >"$out/dirty"
 
 # ------------------------------------------------------------------ build
-KR=$(cat "$CACHE/out/stock/kernelrelease")
-B=$CACHE/build/stock
-WORK=$CACHE/mutants/work
+KR=$(cat "$CACHE/out/stock$SUF/kernelrelease")
+B=$CACHE/build/stock$SUF
+WORK=$CACHE/mutants/work$SUF
 M=$WORK/drivers/gpu/drm/virtio
 INC=$CACHE/mutants/include
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=5G
-KMAKE=(make -s -j"${JOBS:-$(nproc)}" ARCH=x86_64 CC="ccache gcc" KBUILD_BUILD_TIMESTAMP=0
-	KBUILD_BUILD_USER=vgm KBUILD_BUILD_HOST=vgm)
+KMAKE=(make -s -j"${JOBS:-$(nproc)}" ARCH=$KARCH CROSS_COMPILE=$CROSS CC="ccache ${CROSS}gcc"
+	KBUILD_BUILD_TIMESTAMP=0 KBUILD_BUILD_USER=vgm KBUILD_BUILD_HOST=vgm)
 
 # our uapi header first in the include path, as kernel-build.sh does for ours
 module_uapi_include "$src" "$INC"
@@ -77,7 +85,7 @@ declare -A built secs
 build() {
 	local name=$1 t0 o d log
 	t0=$(date +%s)
-	o=$CACHE/mutants/$name
+	o=$CACHE/mutants/$name$SUF
 	log=$out/build-$name.log
 	mkdir -p "$M"
 	python3 "$MPY" apply "$name" "$src/drivers/gpu/drm/virtio" "$M" >/dev/null 2>"$log" ||
@@ -89,8 +97,9 @@ build() {
 		return
 	fi
 	rm -rf "$o" && mkdir -p "$o"
-	cp "$CACHE/out/stock/bzImage" "$CACHE/out/stock/kernelrelease" "$o/"
-	cp -a "$CACHE/out/stock/modroot" "$o/modroot"
+	cp "$CACHE/out/stock$SUF/$IMAGE" "$CACHE/out/stock$SUF/kernelrelease" "$o/"
+	cp "$CACHE/out/stock$SUF/arch" "$o/" 2>/dev/null || true
+	cp -a "$CACHE/out/stock$SUF/modroot" "$o/modroot"
 	d=$o/modroot/lib/modules/$KR/kernel/drivers/gpu/drm/virtio
 	mkdir -p "$d"
 	cp "$M/virtio-gpu.ko" "$d/"
@@ -121,16 +130,16 @@ boot() {
 	local name=$1 mode=$2 window=$3 regex=$4 cmdline=$5 d=$6
 	[ "$cmdline" = - ] && cmdline=
 	mkdir -p "$d/tests"
-	cp "$CACHE"/igt/bin/* "$d/tests/"
+	cp "$IGT"/* "$d/tests/"
 	{
 		echo "VGM_KERNEL=mutant-$name VGM_HOST_MAPINFO='$mode' VGM_WINDOW=$window VGM_UPSTREAM=0 VGM_FILTER='$regex' VGM_MESA_BUDGET=0 VGM_IGT_TIMEOUT=$IGT_T"
 		cat "$TOP/scripts/guest-job.sh"
 	} >"$d/job.in"
 	# boot.sh takes a variant of $CACHE/out: the mutant's directory is a sibling
 	VGM_TIMEOUT=$((IGT_T + 120)) VGM_CMDLINE="${VGM_CMDLINE:-} $cmdline" \
-		"$TOP/scripts/boot.sh" "$d" "../mutants/$name" "$mode" "$window" "$d/job.in" ||
+		"$TOP/scripts/boot.sh" "$d" "../mutants/$name$SUF" "$mode" "$window" "$d/job.in" ||
 		echo "boot failed" >"$d/boot.failed"
-	rm -f "$d/bzImage"
+	rm -f "$d/$IMAGE"
 }
 # the run's directory: WINDOW/MODE[-PARAMS]
 rdir() {

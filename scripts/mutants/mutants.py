@@ -31,8 +31,10 @@ WC = ("wc", "4G")
 
 
 class Mutant:
-    def __init__(self, name, what, edits, runs):
+    def __init__(self, name, what, edits, runs, arch="x86_64"):
         self.name, self.what, self.edits, self.runs = name, what, edits, runs
+        # the guest architecture it runs in (VGM_ARCH of mutants.sh)
+        self.arch = arch
 
 
 def E(old, new, file=HOSTMAP):
@@ -67,7 +69,7 @@ MUTANTS = [
            [R(*WC, "mapping-whole|query-uapi")]),
     Mutant("pgprot-ignores-attr",
            "virtio_gpu_map_attr_pgprot() always returns the base (cached) protection",
-           [E("\tswitch (attr) {\n\tcase VIRTIO_GPU_MAP_ATTR_UNCACHED:\n\t\treturn pgprot_noncached(base);\n",
+           [E("\tswitch (attr) {\n\tcase VIRTIO_GPU_MAP_ATTR_UNCACHED:\n\t\treturn hostmap_pgprot_uncached(base);\n",
               "\tswitch (attr) {\n\tcase VIRTIO_GPU_MAP_ATTR_UNCACHED:\n\t\treturn base;\n"),
             E("\tcase VIRTIO_GPU_MAP_ATTR_WC:\n\t\treturn pgprot_writecombine(base);\n",
               "\tcase VIRTIO_GPU_MAP_ATTR_WC:\n\t\treturn base;\n")],
@@ -258,6 +260,17 @@ MUTANTS = [
            [E("\tif (!relocate_window || !pat_enabled() ||",
               "\tif (1 || !relocate_window || !pat_enabled() ||", "virtgpu_hostmem.c")],
            [R("cached", "256M", "window-placement|mapping-whole")]),
+    # arm64 (VGM_ARCH=arm64 make mutants): the two defects of the landed
+    # driver that x86 cannot show
+    Mutant("uncached-device",
+           "UNCACHED is mapped with pgprot_noncached(): Device-nGnRnE on arm64 (the landed and the stock driver)",
+           [E("\t    IS_ENABLED(CONFIG_RISCV))\n\t\treturn pgprot_writecombine(prot);\n",
+              "\t    IS_ENABLED(CONFIG_RISCV))\n\t\treturn pgprot_noncached(prot);\n")],
+           [R("uncached", "256M", "unaligned-access|mapping-whole")], arch="arm64"),
+    Mutant("mprotect-no-hook",
+           "no vm_ops->mprotect: vm_page_prot keeps the attribute of mmap time after a remap (the landed driver)",
+           [E("\t.mprotect = virtio_gpu_hostmap_mprotect,\n", "")],
+           [R("seq:cached,wc", "256M", "remap-mprotect")], arch="arm64"),
     Mutant("pmd-misaligned",
            "PMD faults do not check that the PFN is 2 MiB-aligned",
            [E("\t\tif (!IS_ALIGNED(pfn, nr)) {\n",
@@ -362,11 +375,16 @@ def cmd_apply(name, src, dst):
 
 
 def selected(names):
+    """The mutants named, or every mutant of the architecture VGM_ARCH."""
+    arch = os.environ.get("VGM_ARCH", "x86_64")
     if not names:
-        return MUTANTS
+        return [m for m in MUTANTS if m.arch == arch]
     bad = [n for n in names if n not in BY_NAME]
     if bad:
         die(f"no such mutant: {' '.join(bad)} (see: mutants.py describe)")
+    other = [n for n in names if BY_NAME[n].arch != arch]
+    if other:
+        die(f"not a mutant of a {arch} guest: {' '.join(other)} (VGM_ARCH)")
     return [BY_NAME[n] for n in names]
 
 
