@@ -17,18 +17,22 @@
  *		guest must map it into userspace with exactly that attribute,
  *		or refuse to map it: a second mapping with another attribute is
  *		an alias. The host's answer for the run is in VGM_HOST_MAPINFO.
- *		The tests read the process's own page tables (debugfs ptdump),
- *		/proc/self/pagemap and PAT's memtype list, and compare with
- *		what RESOURCE_INFO reports (VIRTGPU_PARAM_MAP_CACHING).
+ *		The tests read the process's own page tables (debugfs ptdump
+ *		on x86, the test-only walker module kmod/vgm_ptewalk on arm64,
+ *		whose ptdump shows kernel tables only), the blob's place in the
+ *		window and PAT's memtype list (x86), and compare with what
+ *		RESOURCE_INFO reports (VIRTGPU_PARAM_MAP_CACHING).
  *
  * SUBTEST: mapping-whole
  * Description: Whole mappings of blobs of 4 KiB, 64 KiB, 2 MiB, 4 MiB +
  *		4 KiB and as large as the window (one dynamic subtest each),
- *		every page touched: every PTE has the cache mode of the host's
- *		attribute (cached: WB, uncached: UC-, wc: WC; none: whatever
- *		the kernel's default gives, reported), every page reads back
- *		what was written to it, PAT reserved the same type for the
- *		blob's place in the window, and RESOURCE_INFO reports it. Undefined values and host errors are
+ *		every page touched: every PTE has the memory type of the host's
+ *		attribute (x86: cached WB, uncached UC-, wc WC; arm64: cached
+ *		Normal-WB, uncached and wc Normal-NC, never a Device type; none:
+ *		whatever the kernel's default gives, reported), every page
+ *		reads back what was written to it, PAT reserved the same type
+ *		for the blob's place in the window (x86), and RESOURCE_INFO
+ *		reports it. Undefined values and host errors are
  *		refused with the exact errno; a platform that cannot give the
  *		attribute must refuse (EOPNOTSUPP) and report REFUSED.
  *
@@ -81,18 +85,22 @@
  * Description: With platform_attr=1 (stock's behaviour, opt-in), a blob
  *   whose host attribute PAT cannot give maps with PAT's type, and
  *   RESOURCE_INFO reports the type of the guest's own PTE, not the host's.
- *   Skips where PAT gives the host's attribute anyway.
+ *   Skips where PAT gives the host's attribute anyway, and on other
+ *   architectures than x86 (no PAT).
  *
  * SUBTEST: ptewalk
  * Description: The test-only page-table walker module (kmod/vgm_ptewalk)
  *   agrees with ptdump on every page of a faulted-in 4.25 MiB blob: cache
- *   mode, level, and the blob's own PFN (x86; arm64 has the walker only).
+ *   mode, level, and the blob's own PFN, and the library's reads of the
+ *   page tables from the walker give the mapping's ptdump spans (x86).
+ *   arm64 has the walker only: every page has an entry with the blob's PFN
+ *   and the memory type the host's attribute requires.
  *
  * SUBTEST: window-placement
  * Description: A host-visible window below 4 GiB that the MTRRs make
  *   uncachable fails if its BAR could move (64-bit, root bus) and a host
  *   bridge window above 4 GiB has free write-back room for it: the driver
- *   moves it there at probe.
+ *   moves it there at probe. x86 only (MTRRs): skips elsewhere.
  *
  * SUBTEST: guest-blob-wb
  * Description: Control group: a guest-memory blob (VIRTGPU_BLOB_MEM_GUEST)
@@ -245,9 +253,10 @@ static int check_mapping(struct vgm_ctx *c, const struct vgm_blob *b,
 		check_same_pages(b, p, off, len, seed, what);
 
 	phys = mapping_phys(b, off, len, what);
+	/* x86 only: elsewhere nothing reserves a memory type for the range */
 	vgm_assert_pat(phys, len, cache, what);
 	igt_info("%s: host %s, PTEs %s, PAT %s for [0x%" PRIx64 "+0x%" PRIx64 "], RESOURCE_INFO %s\n",
-		 what, c->host.name, vgm_cache_name(cache), vgm_cache_name(cache), phys, len,
+		 what, c->host.name, vgm_cache_name(cache), VGM_X86 ? vgm_cache_name(cache) : "(none on this architecture)", phys, len,
 		 c->have_query ? vgm_caching_name(e->caching) : "(not reported by this kernel)");
 	return cache;
 }
@@ -319,7 +328,7 @@ static void test_huge_pmd(void)
 
 		check_mapping(&c, &b, &e, p, 0, size, what);
 
-		igt_assert_eq(vgm_ptdump_read(&pt), 0);
+		igt_assert_eq(vgm_ptdump_read(&pt, p, size), 0);
 		vgm_ptdump_span(&pt, (uintptr_t)p + head, huge, &s);
 		igt_assert_f(s.pmd_bytes == huge,
 			     "%s at 0x%" PRIx64 ": only %" PRIu64 " of its %" PRIu64 " KiB in 2 MiB-aligned steps are mapped by PMD entries (%" PRIu64 " KiB by 4 KiB PTEs)\n",
@@ -686,8 +695,8 @@ static void test_guest_blob_wb(void)
 		     "a guest-memory blob does not read back what was written\n");
 	cache = vgm_assert_ptes(p, size, "guest-memory blob");
 	igt_assert_f(cache == VGM_CACHE_WB,
-		     "a guest-memory blob is mapped %s, expected WB (it is ordinary guest RAM)\n",
-		     vgm_cache_name(cache));
+		     "a guest-memory blob is mapped %s, expected %s (it is ordinary guest RAM)\n",
+		     vgm_cache_name(cache), vgm_cache_name(VGM_CACHE_WB));
 	munmap(p, size);
 	vgm_gem_close(fd, g.handle);
 	close(fd);
@@ -710,17 +719,14 @@ static void test_platform_attr(void)
 	uint32_t want;
 	uint8_t *p = NULL;
 
-	struct vgm_ptdump probe;
 	enum vgm_attr host;
 
-#if !defined(__x86_64__)
-	igt_skip("the PTE's cache mode is read from ptdump, x86 only\n");
-#endif
+	/* what PAT and the MTRRs give instead of the host's attribute: x86 only */
+	vgm_require_x86("platform_attr (PAT's type instead of the host's)");
 	old = vgm_param_get(VGM_PLATFORM_PARAM);
 	igt_require_f(old >= 0, "no module parameter %s: this kernel maps what PAT gives anyway\n",
 		      VGM_PLATFORM_PARAM);
-	igt_require_f(vgm_ptdump_read(&probe) == 0, "no ptdump of this process's page tables\n");
-	vgm_ptdump_free(&probe);
+	vgm_require_ptdump();
 	vgm_ctx_open(&c);
 	/* read when the host's answer is first used: map, then restore */
 	igt_assert_eq(vgm_param_set(VGM_PLATFORM_PARAM, true), 0);
@@ -745,7 +751,7 @@ static void test_platform_attr(void)
 			 c.host.name, strerror(err));
 	}
 	(void)*(volatile uint8_t *)p;
-	igt_assert_eq(vgm_ptdump_read(&pt), 0);
+	igt_assert_eq(vgm_ptdump_read(&pt, p, VGM_PAGE), 0);
 	r = vgm_ptdump_find(&pt, (uintptr_t)p);
 	igt_assert_f(r && r->present, "the blob's first page has no PTE after a touch\n");
 	cache = vgm_ptrange_cache(r);
@@ -773,15 +779,18 @@ static void test_platform_attr(void)
 /*
  * The page-table walker module (kmod/vgm_ptewalk.c) against ptdump, page by
  * page of a faulted-in 4.25 MiB blob: the same cache mode, the same level
- * (PMD or PTE), and the blob's own PFN. On x86 both read the real page
- * table; the walker is what arm64 has instead of ptdump.
+ * (PMD or PTE), and the blob's own PFN; and the library's page-table reads
+ * from the walker (what other architectures use) against ptdump's, for the
+ * whole mapping. On x86 both read the real page table; the walker is what
+ * arm64 has instead of ptdump: there it is checked on its own, each page
+ * present with the blob's PFN and the memory type of the host's attribute.
  */
 static void test_ptewalk(void)
 {
 	uint64_t size = 4 * VGM_MIB + 256 * VGM_KIB, off, phys;
 	unsigned int pages = 0, pmd = 0;
 	char first[24] = "";
-	struct vgm_ptdump pt;
+	struct vgm_ptdump pt = {};
 	struct vgm_expect e;
 	struct vgm_ctx c;
 	struct vgm_blob b;
@@ -789,16 +798,14 @@ static void test_ptewalk(void)
 	int wfd, ret;
 	uint8_t *p;
 
-#if !defined(__x86_64__)
-	igt_skip("ptdump shows user page tables on x86 only: nothing to compare the walker with\n");
-#endif
 	wfd = vgm_ptewalk_open();
 	igt_require_f(wfd >= 0, "no %s (kmod/vgm_ptewalk.ko not loaded): %s\n", VGM_PTEWALK,
 		      strerror(-wfd));
-	igt_require_f(vgm_pat_enabled(),
-		      "PAT is off (nopat): the suite decodes ptdump with Linux's PAT table, which is not the hardware's then\n");
-	igt_require_f(vgm_ptdump_read(&pt) == 0, "no ptdump of this process's page tables\n");
-	vgm_ptdump_free(&pt);
+	if (VGM_X86) {
+		igt_require_f(vgm_pat_enabled(),
+			      "PAT is off (nopat): the suite decodes ptdump with Linux's PAT table, which is not the hardware's then\n");
+		vgm_require_ptdump();
+	}
 	vgm_ctx_open(&c);
 	vgm_blob_create_retry(c.fd, size, &b);
 	p = vgm_map_or_skip(&c, &b, &e);
@@ -806,22 +813,36 @@ static void test_ptewalk(void)
 		(void)*(volatile uint8_t *)(p + off);
 	have_phys = vgm_blob_try_phys(&b, &phys);
 
-	igt_assert_eq(vgm_ptdump_read(&pt), 0);
+	if (VGM_X86)
+		igt_assert_eq(vgm_ptdump_read(&pt, p, size), 0);
 	for (off = 0; off < size; off += VGM_PAGE) {
-		const struct vgm_ptrange *r = vgm_ptdump_find(&pt, (uintptr_t)p + off);
 		struct vgm_pte w;
 
-		igt_assert_f(r && r->present, "page %" PRIu64 " of the blob has no entry in ptdump\n",
-			     off / VGM_PAGE);
 		ret = vgm_ptewalk(wfd, (uintptr_t)p + off, &w);
 		igt_assert_f(ret == 0, "page %" PRIu64 ": the walker has no entry (%s): %s\n",
 			     off / VGM_PAGE, strerror(-ret), w.line);
-		igt_assert_f(vgm_cache_of_type(w.type) == vgm_ptrange_cache(r),
-			     "page %" PRIu64 ": the walker says %s, ptdump %s: %s\n", off / VGM_PAGE,
-			     w.type, vgm_cache_name(vgm_ptrange_cache(r)), w.line);
-		igt_assert_f(!strcmp(w.level, r->level),
-			     "page %" PRIu64 ": the walker says %s, ptdump %s: %s\n", off / VGM_PAGE,
-			     w.level, r->level, w.line);
+		if (VGM_X86) {
+			const struct vgm_ptrange *r = vgm_ptdump_find(&pt, (uintptr_t)p + off);
+
+			igt_assert_f(r && r->present, "page %" PRIu64 " of the blob has no entry in ptdump\n",
+				     off / VGM_PAGE);
+			igt_assert_f(vgm_cache_of_type(w.type) == vgm_ptrange_cache(r),
+				     "page %" PRIu64 ": the walker says %s, ptdump %s: %s\n", off / VGM_PAGE,
+				     w.type, vgm_cache_name(vgm_ptrange_cache(r)), w.line);
+			igt_assert_f(!strcmp(w.level, r->level),
+				     "page %" PRIu64 ": the walker says %s, ptdump %s: %s\n", off / VGM_PAGE,
+				     w.level, r->level, w.line);
+		} else {
+			/* nothing to compare with: the host's attribute and a type the suite knows */
+			igt_assert_f(vgm_cache_of_type(w.type) != VGM_CACHE_UNKNOWN,
+				     "page %" PRIu64 ": the walker reports a memory type the suite does not know: %s\n",
+				     off / VGM_PAGE, w.line);
+			if (e.cache != VGM_CACHE_ANY)
+				igt_assert_f(vgm_cache_of_type(w.type) == e.cache,
+					     "page %" PRIu64 ": host-%s memory (map_info 0x%x) is mapped %s, expected %s: %s\n",
+					     off / VGM_PAGE, vgm_attr_name(e.attr), e.map_info, w.type,
+					     vgm_cache_name(e.cache), w.line);
+		}
 		if (have_phys) {
 			uint64_t want = (phys + off) / VGM_PAGE;
 
@@ -834,9 +855,34 @@ static void test_ptewalk(void)
 		pages++;
 		pmd += !strcmp(w.level, "pmd");
 	}
+	if (VGM_X86) {
+		/* what the library reads from the walker elsewhere: the same spans as ptdump's */
+		struct vgm_range rg = { .p = p, .len = size };
+		struct vgm_ptdump wpt;
+		struct vgm_span sd, sw;
+
+		vgm_ptdump_span(&pt, (uintptr_t)p, size, &sd);
+		ret = vgm_ptdump_read_walker(&wpt, &rg, 1);
+		igt_assert_f(ret == 0, "the page tables of the mapping cannot be read from the walker: %s\n",
+			     strerror(-ret));
+		vgm_ptdump_span(&wpt, (uintptr_t)p, size, &sw);
+		vgm_ptdump_free(&wpt);
+		igt_assert_f(sd.present == sw.present && sd.pte_bytes == sw.pte_bytes &&
+			     sd.pmd_bytes == sw.pmd_bytes && sd.other_bytes == sw.other_bytes &&
+			     sd.cache == sw.cache && sd.writable == sw.writable,
+			     "the mapping read from the walker (%" PRIu64 " KiB present, %" PRIu64 " KiB in PTEs, %" PRIu64 " KiB in PMDs, %s, %s) is not what ptdump says (%" PRIu64 " KiB, %" PRIu64 " KiB, %" PRIu64 " KiB, %s, %s)\n",
+			     sw.present / 1024, sw.pte_bytes / 1024, sw.pmd_bytes / 1024, vgm_cache_name(sw.cache),
+			     sw.writable ? "writable" : "not all writable",
+			     sd.present / 1024, sd.pte_bytes / 1024, sd.pmd_bytes / 1024, vgm_cache_name(sd.cache),
+			     sd.writable ? "writable" : "not all writable");
+	}
 	vgm_ptdump_free(&pt);
-	igt_info("%u pages (%u in PMD entries): the walker and ptdump agree (%s)%s\n", pages, pmd,
-		 first, have_phys ? ", PFNs are the blob's" : "");
+	if (VGM_X86)
+		igt_info("%u pages (%u in PMD entries): the walker and ptdump agree (%s)%s\n", pages, pmd,
+			 first, have_phys ? ", PFNs are the blob's" : "");
+	else
+		igt_info("%u pages (%u in PMD entries): the walker reads %s (host %s)%s\n", pages, pmd,
+			 first, c.host.name, have_phys ? ", PFNs are the blob's" : "");
 	vgm_unmap(p, size);
 	vgm_gem_close(c.fd, b.handle);
 	vgm_ctx_close(&c);
@@ -856,9 +902,7 @@ static void test_window_placement(void)
 	char why[256], room[512];
 	int fd, wb, r;
 
-#if !defined(__x86_64__)
-	igt_skip("the MTRRs decide where a window can be mapped write-back on x86_64 only\n");
-#endif
+	vgm_require_x86("the MTRRs decide where a window can be mapped write-back");
 	igt_require_f(vgm_param_get(VGM_RELOCATE_PARAM) != 0,
 		      "virtio_gpu.relocate_window=0: the window stays where the firmware put it\n");
 	igt_require_f(vgm_pat_enabled(), "PAT is off (nopat): MTRRs decide nothing a PTE could say\n");

@@ -896,9 +896,9 @@ static void fork_revoke_child(int out, void *arg)
 	bad = check_pages(f->p, 0, f->size / VGM_PAGE, 90);
 	if (bad >= 0)
 		kid_fail(out, "page %" PRId64 " of the inherited mapping does not hold what the parent wrote", bad);
-	ret = vgm_ptdump_read(&pt);
+	ret = vgm_ptdump_read(&pt, f->p, f->size);
 	if (ret)
-		kid_fail(out, "cannot read the child's page tables (debugfs page_tables): %s", strerror(-ret));
+		kid_fail(out, "cannot read the child's page tables (%s): %s", vgm_pt_source_name(), strerror(-ret));
 	vgm_ptdump_span(&pt, (uintptr_t)f->p, f->size, &s);
 	vgm_ptdump_free(&pt);
 	if (s.missing)
@@ -1137,8 +1137,8 @@ static void pmd_case_check(struct pmd_case *s, bool readonly, const char *what)
 			     sig ? "" : " (a PMD entry inserted across the hole: the huge fault ignored the VMA's bounds)");
 	}
 
-	ret = vgm_ptdump_read(&pt);
-	igt_require_f(ret == 0, "cannot read the page tables of this process (debugfs page_tables): %s\n", strerror(-ret));
+	ret = vgm_ptdump_read(&pt, s->p, PMD_BLOB);
+	igt_require_f(ret == 0, "cannot read the page tables of this process (%s): %s\n", vgm_pt_source_name(), strerror(-ret));
 	assert_span(&pt, s->p, r0, h - r0, "of R0 before the cut", what, &sp);
 	igt_assert_f(!sp.pmd_bytes && sp.writable,
 		     "%s: R0 before the cut: %" PRIu64 " KiB in PMD entries, %s, expected 4 KiB read-write PTEs only\n",
@@ -1259,8 +1259,8 @@ static void test_pmd_misaligned_fixed(void)
 	igt_assert_f(bad < 0, "page %" PRId64 " written through the misaligned mapping does not reach the blob's page %" PRId64 "\n",
 		     bad, bad);
 
-	ret = vgm_ptdump_read(&pt);
-	igt_require_f(ret == 0, "cannot read the page tables of this process (debugfs page_tables): %s\n", strerror(-ret));
+	ret = vgm_ptdump_read_ranges(&pt, (const struct vgm_range[]){ { m, size }, { p, size } }, 2);
+	igt_require_f(ret == 0, "cannot read the page tables of this process (%s): %s\n", vgm_pt_source_name(), strerror(-ret));
 	vgm_ptdump_span(&pt, (uintptr_t)m, size, &sm);
 	vgm_ptdump_span(&pt, (uintptr_t)p, size, &sp);
 	vgm_ptdump_free(&pt);

@@ -140,6 +140,10 @@ void vgm_require_host_visible(int fd)
 {
 	uint64_t caps = 0;
 
+	/* every size and offset of the suite counts 4 KiB pages (arm64 may run 16 or 64 KiB) */
+	igt_require_f(sysconf(_SC_PAGESIZE) == (long)VGM_PAGE,
+		      "the kernel's pages are %ld bytes: the tests assume 4 KiB pages and 2 MiB PMDs\n",
+		      sysconf(_SC_PAGESIZE));
 	require_param(fd, VIRTGPU_PARAM_3D_FEATURES, "3D (virgl) support");
 	require_param(fd, VIRTGPU_PARAM_RESOURCE_BLOB, "blob resources (VIRTGPU_PARAM_RESOURCE_BLOB)");
 	require_param(fd, VIRTGPU_PARAM_HOST_VISIBLE, "host-visible memory window (VIRTGPU_PARAM_HOST_VISIBLE; hostmem=0?)");
@@ -735,9 +739,46 @@ const char *vgm_caching_name(uint32_t caching)
 	return caching < ARRAY_SIZE(n) && n[caching] ? n[caching] : "(invalid)";
 }
 
+const char *vgm_arch(void)
+{
+#if defined(__x86_64__)
+	return "x86_64";
+#elif defined(__i386__)
+	return "i386";
+#elif defined(__aarch64__)
+	return "aarch64";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__riscv)
+	return "riscv";
+#else
+	return "this architecture";
+#endif
+}
+
+void vgm_require_x86(const char *what)
+{
+	igt_require_f(VGM_X86, "%s: x86 only (PAT and MTRRs), this is %s\n", what, vgm_arch());
+}
+
 const char *vgm_cache_name(int c)
 {
-	static const char *const n[] = { "WB", "WC", "UC-", "UC", "WT", "WP", "?" };
+	static const char *const n[VGM_CACHE_COUNT] = {
+		[VGM_CACHE_WB] = VGM_X86 ? "WB" : "Normal-WB",
+		[VGM_CACHE_WC] = "WC",
+		[VGM_CACHE_UC_MINUS] = "UC-",
+		[VGM_CACHE_UC] = "UC",
+		[VGM_CACHE_WT] = "WT",
+		[VGM_CACHE_WP] = "WP",
+		[VGM_CACHE_NORMAL_NC] = "Normal-NC",
+		[VGM_CACHE_NORMAL_WT] = "Normal-WT",
+		[VGM_CACHE_NORMAL_TAGGED] = "Normal-Tagged",
+		[VGM_CACHE_DEVICE_nGnRnE] = "Device-nGnRnE",
+		[VGM_CACHE_DEVICE_nGnRE] = "Device-nGnRE",
+		[VGM_CACHE_DEVICE_nGRE] = "Device-nGRE",
+		[VGM_CACHE_DEVICE_GRE] = "Device-GRE",
+		[VGM_CACHE_UNKNOWN] = "?",
+	};
 
 	if (c == VGM_CACHE_ANY)
 		return "any";
@@ -746,16 +787,42 @@ const char *vgm_cache_name(int c)
 	return c >= 0 && c < VGM_CACHE_COUNT ? n[c] : "?";
 }
 
-/* the PTE cache mode a guest mapping of host memory with this attribute needs */
+bool vgm_cache_is_device(int c)
+{
+	return c == VGM_CACHE_DEVICE_nGnRnE || c == VGM_CACHE_DEVICE_nGnRE ||
+	       c == VGM_CACHE_DEVICE_nGRE || c == VGM_CACHE_DEVICE_GRE;
+}
+
+/*
+ * The memory type a guest mapping of host memory with this attribute needs,
+ * as the driver documents it (virtgpu_hostmap.c, virtio_gpu_map_attr_pgprot()
+ * and hostmap_pgprot_uncached()):
+ *
+ *   host attribute   x86 (PAT)   arm64, arm, riscv
+ *   CACHED           WB          Normal-WB
+ *   WC               WC          Normal-NC  (pgprot_writecombine())
+ *   UNCACHED         UC-         Normal-NC  (pgprot_writecombine(), not pgprot_noncached())
+ *   NONE             the kernel's default (any one type), UNDEFINED: refused
+ *
+ * What the host maps uncached is host RAM, not a device register: the
+ * architecture's non-cacheable memory type, not a Device type. On x86 that
+ * is UC- (pgprot_noncached()), which is still memory to the CPU. On arm64
+ * pgprot_noncached() would be Device-nGnRnE, where unaligned accesses fault
+ * (memcpy() from userspace, as Mesa does into mapped buffers, dies with
+ * SIGBUS) and which the host's own cacheable or NC mapping of the same RAM
+ * does not match; Normal-NC is what arm64 (and arm, and riscv's Svpbmt NC)
+ * use for non-cacheable RAM, e.g. coherent DMA buffers. riscv and arm are
+ * listed for the driver's table; the walker decodes x86 and arm64 only.
+ */
 int vgm_attr_cache(enum vgm_attr a)
 {
 	switch (a) {
 	case VGM_ATTR_CACHED:
 		return VGM_CACHE_WB;
 	case VGM_ATTR_UNCACHED:
-		return VGM_CACHE_UC_MINUS;	/* pgprot_noncached() */
+		return VGM_X86 ? VGM_CACHE_UC_MINUS : VGM_CACHE_NORMAL_NC;
 	case VGM_ATTR_WC:
-		return VGM_CACHE_WC;
+		return VGM_X86 ? VGM_CACHE_WC : VGM_CACHE_NORMAL_NC;
 	default:
 		return VGM_CACHE_ANY;
 	}
@@ -834,7 +901,8 @@ void vgm_expect_for(const struct vgm_host *h, bool have_query,
 		e->caching = e->attr == VGM_ATTR_CACHED ? VIRTGPU_MAP_CACHING_CACHED :
 			     e->attr == VGM_ATTR_UNCACHED ? VIRTGPU_MAP_CACHING_UNCACHED :
 			     VIRTGPU_MAP_CACHING_WC;
-		e->platform_may_refuse = have_query;
+		/* only x86 can lack a type for an attribute (PAT and MTRRs) */
+		e->platform_may_refuse = have_query && VGM_X86;
 		snprintf(e->what, sizeof(e->what), "host map_info 0x%x (%s): guest PTEs %s",
 			 value, vgm_attr_name(e->attr), vgm_cache_name(e->cache));
 		return;
@@ -960,7 +1028,7 @@ static int first_page_cache(void *p)
 	int c = VGM_CACHE_UNKNOWN;
 
 	*(volatile uint32_t *)p;
-	if (vgm_ptdump_read(&pt))
+	if (vgm_ptdump_read(&pt, p, VGM_PAGE))
 		return c;
 	r = vgm_ptdump_find(&pt, (uintptr_t)p);
 	if (r && r->present)
@@ -1005,10 +1073,10 @@ void vgm_check_platform_refusal(struct vgm_ctx *c, const struct vgm_blob *b,
 	char why[256] = "";
 	int wb;
 
+#if defined(__x86_64__) || defined(__i386__)
 	igt_assert_f(e->attr == VGM_ATTR_CACHED,
 		     "mmap refused host-%s memory with EOPNOTSUPP, but x86 PAT can always give %s (PAT entries override MTRRs for it)\n",
 		     vgm_attr_name(e->attr), vgm_cache_name(e->cache));
-#if defined(__x86_64__) || defined(__i386__)
 	/* where the blob is (a refused blob keeps its place), else the window */
 	size = (b->size + VGM_PAGE - 1) & ~(VGM_PAGE - 1);
 	if (!vgm_blob_try_phys(b, &base)) {
@@ -1033,6 +1101,10 @@ void vgm_check_platform_refusal(struct vgm_ctx *c, const struct vgm_blob *b,
 	(void)where;
 	(void)why;
 	(void)wb;
+	/* no PAT, no MTRRs: every attribute has its memory type here */
+	igt_assert_f(false,
+		     "mmap refused host-%s memory with EOPNOTSUPP, but on %s every host attribute has a memory type (%s): there is no platform refusal\n",
+		     vgm_attr_name(e->attr), vgm_arch(), vgm_cache_name(e->cache));
 #endif
 }
 
@@ -1283,8 +1355,19 @@ char *vgm_read_file(const char *path, size_t *lenp)
 	return buf;
 }
 
-/**
- * vgm_ptdump_read: the user half of this process's page tables
+/* Linux programs the PAT MSR as WB, WC, UC-, UC, WB, WP, UC-, WT */
+static int x86_pat_cache(const struct vgm_ptrange *r)
+{
+	static const int pat[8] = {
+		VGM_CACHE_WB, VGM_CACHE_WC, VGM_CACHE_UC_MINUS, VGM_CACHE_UC,
+		VGM_CACHE_WB, VGM_CACHE_WP, VGM_CACHE_UC_MINUS, VGM_CACHE_WT,
+	};
+
+	return pat[(r->pat ? 4 : 0) | (r->pcd ? 2 : 0) | (r->pwt ? 1 : 0)];
+}
+
+/*
+ * ptdump_read_x86: the user half of this process's page tables
  *
  * From debugfs page_tables/current_user (kernels with page table
  * isolation) or current_kernel, which walk current->mm: the process that
@@ -1292,7 +1375,7 @@ char *vgm_read_file(const char *path, size_t *lenp)
  *
  * Returns: 0, or -errno (skip-worthy: no CONFIG_PTDUMP_DEBUGFS).
  */
-int vgm_ptdump_read(struct vgm_ptdump *pt)
+static int ptdump_read_x86(struct vgm_ptdump *pt)
 {
 	static const char *const paths[] = {
 		"/sys/kernel/debug/page_tables/current_user",
@@ -1347,6 +1430,7 @@ int vgm_ptdump_read(struct vgm_ptdump *pt)
 			else if (strlen(tok) == 3 && tok[0] == 'p')
 				snprintf(r.level, sizeof(r.level), "%s", tok);
 		}
+		r.cache = x86_pat_cache(&r);
 		if (pt->n == cap) {
 			cap = cap ? cap * 2 : 256;
 			pt->r = realloc(pt->r, cap * sizeof(*pt->r));
@@ -1358,6 +1442,149 @@ int vgm_ptdump_read(struct vgm_ptdump *pt)
 	return pt->n ? 0 : -ENODATA;
 }
 
+static void ptdump_add(struct vgm_ptdump *pt, int *cap, const struct vgm_ptrange *r)
+{
+	struct vgm_ptrange *last = pt->n ? &pt->r[pt->n - 1] : NULL;
+
+	/* adjacent entries alike: one range, as ptdump prints them */
+	if (last && last->end == r->start && last->present == r->present && last->rw == r->rw &&
+	    last->cache == r->cache && !strcmp(last->level, r->level)) {
+		last->end = r->end;
+		return;
+	}
+	if (pt->n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		pt->r = realloc(pt->r, *cap * sizeof(*pt->r));
+		igt_assert(pt->r);
+	}
+	pt->r[pt->n++] = *r;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct vgm_range *)a)->p;
+	uintptr_t y = (uintptr_t)((const struct vgm_range *)b)->p;
+
+	return x < y ? -1 : x > y;
+}
+
+/**
+ * vgm_ptdump_read_walker: [p, p + len) of each range from the walker module
+ *
+ * One query of debugfs vgm_ptewalk per page; where the walker reports a
+ * PMD (or PUD) entry, one per entry: the range it covers, clipped to the
+ * range asked for, is one entry here. Addresses without a PFN entry (no
+ * VMA, not faulted in, not a PFN mapping) are entries that are not present.
+ * The ranges are walked in address order; overlaps are walked once.
+ *
+ * Returns: 0, or -errno (the module is not loaded, or its answer cannot be
+ * parsed: -EPROTO).
+ */
+int vgm_ptdump_read_walker(struct vgm_ptdump *pt, const struct vgm_range *rg, int n)
+{
+	struct vgm_range *sorted;
+	uint64_t done = 0;
+	int wfd, i, cap = 0, ret = 0;
+
+	memset(pt, 0, sizeof(*pt));
+	wfd = vgm_ptewalk_open();
+	if (wfd < 0)
+		return wfd;
+	sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	igt_assert(sorted);
+	memcpy(sorted, rg, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), range_cmp);
+	for (i = 0; i < n && !ret; i++) {
+		uint64_t start = (uintptr_t)sorted[i].p & ~(VGM_PAGE - 1);
+		uint64_t end = ((uintptr_t)sorted[i].p + sorted[i].len + VGM_PAGE - 1) & ~(VGM_PAGE - 1);
+		uint64_t addr = start > done ? start : done;
+
+		while (addr < end) {
+			struct vgm_ptrange r = {};
+			struct vgm_pte w;
+			uint64_t size = VGM_PAGE;
+
+			ret = vgm_ptewalk(wfd, addr, &w);
+			if (ret == -ENOENT) {
+				snprintf(r.level, sizeof(r.level), "pte");
+				r.cache = VGM_CACHE_UNKNOWN;
+				ret = 0;
+			} else if (ret) {
+				igt_debug("%s: 0x%" PRIx64 ": %s (%s)\n", VGM_PTEWALK, addr, strerror(-ret), w.line);
+				break;
+			} else {
+				if (!strcmp(w.level, "pmd"))
+					size = VGM_PMD;
+				else if (!strcmp(w.level, "pud"))
+					size = 512 * VGM_PMD;
+				r.present = true;
+				r.user = true;
+				r.rw = w.writable;
+				r.cache = vgm_cache_of_type(w.type);
+				snprintf(r.level, sizeof(r.level), "%s", w.level);
+			}
+			/* the entry's whole range, within the range asked for */
+			r.start = addr;
+			r.end = (addr & ~(size - 1)) + size;
+			if (r.end > end)
+				r.end = end;
+			ptdump_add(pt, &cap, &r);
+			addr = r.end;
+		}
+		done = end > done ? end : done;
+	}
+	free(sorted);
+	close(wfd);
+	if (ret)
+		vgm_ptdump_free(pt);
+	return ret;
+}
+
+enum vgm_pt_source vgm_pt_source(void)
+{
+	/* arm64's ptdump (debugfs kernel_page_tables) shows the kernel's tables only */
+	return VGM_X86 ? VGM_PT_PTDUMP : VGM_PT_WALKER;
+}
+
+const char *vgm_pt_source_name(void)
+{
+	return vgm_pt_source() == VGM_PT_PTDUMP ?
+	       "debugfs page_tables, CONFIG_PTDUMP_DEBUGFS" :
+	       "debugfs vgm_ptewalk (kmod/vgm_ptewalk.ko; there is no ptdump of user page tables on this architecture)";
+}
+
+int vgm_ptdump_read_ranges(struct vgm_ptdump *pt, const struct vgm_range *rg, int n)
+{
+	/* x86: the whole user half, as before (ranges are only for the walker) */
+	if (vgm_pt_source() == VGM_PT_PTDUMP)
+		return ptdump_read_x86(pt);
+	return vgm_ptdump_read_walker(pt, rg, n);
+}
+
+int vgm_ptdump_read(struct vgm_ptdump *pt, const void *p, uint64_t len)
+{
+	struct vgm_range rg = { .p = p, .len = len };
+
+	return vgm_ptdump_read_ranges(pt, &rg, 1);
+}
+
+void vgm_require_ptdump(void)
+{
+	struct vgm_ptdump pt;
+	int ret;
+
+	if (vgm_pt_source() == VGM_PT_PTDUMP) {
+		ret = ptdump_read_x86(&pt);
+		igt_require_f(ret == 0, "no ptdump of this process's page tables\n");
+		vgm_ptdump_free(&pt);
+		return;
+	}
+	ret = vgm_ptewalk_open();
+	igt_require_f(ret >= 0, "cannot read the page tables of this process from %s: %s\n",
+		      vgm_pt_source_name(), strerror(-ret));
+	close(ret);
+}
+
 void vgm_ptdump_free(struct vgm_ptdump *pt)
 {
 	free(pt->r);
@@ -1365,15 +1592,9 @@ void vgm_ptdump_free(struct vgm_ptdump *pt)
 	pt->n = 0;
 }
 
-/* Linux programs the PAT MSR as WB, WC, UC-, UC, WB, WP, UC-, WT */
 int vgm_ptrange_cache(const struct vgm_ptrange *r)
 {
-	static const int pat[8] = {
-		VGM_CACHE_WB, VGM_CACHE_WC, VGM_CACHE_UC_MINUS, VGM_CACHE_UC,
-		VGM_CACHE_WB, VGM_CACHE_WP, VGM_CACHE_UC_MINUS, VGM_CACHE_WT,
-	};
-
-	return pat[(r->pat ? 4 : 0) | (r->pcd ? 2 : 0) | (r->pwt ? 1 : 0)];
+	return r->cache >= 0 && r->cache < VGM_CACHE_COUNT ? r->cache : VGM_CACHE_UNKNOWN;
 }
 
 const struct vgm_ptrange *vgm_ptdump_find(const struct vgm_ptdump *pt, uint64_t addr)
@@ -1461,9 +1682,9 @@ int vgm_assert_ptes(const void *p, uint64_t len, const char *what)
 	char desc[256];
 	int ret;
 
-	ret = vgm_ptdump_read(&pt);
-	igt_require_f(ret == 0, "cannot read the page tables of this process (debugfs page_tables, CONFIG_PTDUMP_DEBUGFS): %s\n",
-		      strerror(-ret));
+	ret = vgm_ptdump_read(&pt, p, len);
+	igt_require_f(ret == 0, "cannot read the page tables of this process (%s): %s\n",
+		      vgm_pt_source_name(), strerror(-ret));
 	vgm_ptdump_span(&pt, (uintptr_t)p, len, &s);
 	vgm_ptdump_free(&pt);
 	span_desc(&s, desc, sizeof(desc));
@@ -1484,9 +1705,9 @@ uint64_t vgm_present(const void *p, uint64_t len, uint64_t *pmd)
 	struct vgm_span s;
 	int ret;
 
-	ret = vgm_ptdump_read(&pt);
-	igt_require_f(ret == 0, "cannot read the page tables of this process (debugfs page_tables, CONFIG_PTDUMP_DEBUGFS): %s\n",
-		      strerror(-ret));
+	ret = vgm_ptdump_read(&pt, p, len);
+	igt_require_f(ret == 0, "cannot read the page tables of this process (%s): %s\n",
+		      vgm_pt_source_name(), strerror(-ret));
 	vgm_ptdump_span(&pt, (uintptr_t)p, len, &s);
 	vgm_ptdump_free(&pt);
 	if (pmd)
@@ -1793,6 +2014,12 @@ void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what)
 	uint64_t end = phys + len, covered = 0, cursor = phys;
 	int i, n, ret;
 
+	if (!VGM_X86) {
+		/* no memory type reservations to cross-check outside x86 */
+		igt_debug("%s: no PAT on %s: nothing reserves a memory type for [0x%" PRIx64 "+0x%" PRIx64 "]\n",
+			  what, vgm_arch(), phys, len);
+		return;
+	}
 	ret = vgm_pat_list(&m, &n);
 	igt_require_f(ret == 0, "no debugfs x86/pat_memtype_list (PAT disabled?)\n");
 	/* entries come sorted by start; overlapping ones may repeat */
@@ -2306,7 +2533,7 @@ int vgm_window_movable(int fd, char *why, size_t n)
 
 bool vgm_pat_enabled(void)
 {
-	return access("/sys/kernel/debug/x86/pat_memtype_list", R_OK) == 0;
+	return VGM_X86 && access("/sys/kernel/debug/x86/pat_memtype_list", R_OK) == 0;
 }
 
 /* ------------------------------------------- the page-table walker module */
@@ -2320,8 +2547,8 @@ int vgm_ptewalk_open(void)
 
 int vgm_ptewalk(int wfd, uint64_t addr, struct vgm_pte *pte)
 {
-	char buf[320], *t;
-	unsigned long long pfn, raw;
+	char buf[320], rawtok[32], *t;
+	unsigned long long pfn, raw = 0;
 	int len, w;
 	ssize_t r;
 
@@ -2337,7 +2564,9 @@ int vgm_ptewalk(int wfd, uint64_t addr, struct vgm_pte *pte)
 	snprintf(pte->line, sizeof(pte->line), "%s", buf);
 	if (strstr(buf, " none"))
 		return -ENOENT;
-	if (sscanf(buf, "addr=%*s level=%3s pfn=0x%llx raw=0x%llx w=%d", pte->level, &pfn, &raw, &w) != 4)
+	/* raw=? where the walker cannot rebuild the entry (a PUD) */
+	if (sscanf(buf, "addr=%*s level=%3s pfn=0x%llx raw=%31s w=%d", pte->level, &pfn, rawtok, &w) != 4 ||
+	    (strcmp(rawtok, "?") && sscanf(rawtok, "0x%llx", &raw) != 1))
 		return -EPROTO;
 	pte->pfn = pfn;
 	pte->raw = raw;
@@ -2351,15 +2580,24 @@ int vgm_ptewalk(int wfd, uint64_t addr, struct vgm_pte *pte)
 
 int vgm_cache_of_type(const char *type)
 {
-	static const char *const names[] = {
-		[VGM_CACHE_WB] = "WB", [VGM_CACHE_WC] = "WC", [VGM_CACHE_UC_MINUS] = "UC-",
-		[VGM_CACHE_UC] = "UC", [VGM_CACHE_WT] = "WT", [VGM_CACHE_WP] = "WP",
+	/* the walker's names: x86's PAT types, arm64's MAIR attributes */
+	static const struct { const char *name; int cache; } names[] = {
+		{ "WB", VGM_CACHE_WB }, { "WC", VGM_CACHE_WC }, { "UC-", VGM_CACHE_UC_MINUS },
+		{ "UC", VGM_CACHE_UC }, { "WT", VGM_CACHE_WT }, { "WP", VGM_CACHE_WP },
+		{ "Normal-WB", VGM_CACHE_WB },
+		{ "Normal-NC", VGM_CACHE_NORMAL_NC },
+		{ "Normal-WT", VGM_CACHE_NORMAL_WT },
+		{ "Normal-Tagged", VGM_CACHE_NORMAL_TAGGED },
+		{ "Device-nGnRnE", VGM_CACHE_DEVICE_nGnRnE },
+		{ "Device-nGnRE", VGM_CACHE_DEVICE_nGnRE },
+		{ "Device-nGRE", VGM_CACHE_DEVICE_nGRE },
+		{ "Device-GRE", VGM_CACHE_DEVICE_GRE },
 	};
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (names[i] && !strcmp(type, names[i]))
-			return i;
+		if (!strcmp(type, names[i].name))
+			return names[i].cache;
 	return VGM_CACHE_UNKNOWN;
 }
 
@@ -2443,10 +2681,20 @@ void vgm_require_tsc_clock(void)
 {
 	char *clock = vgm_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL);
 
-	/* jiffies stand still while the host holds QEMU's main loop */
+	/*
+	 * jiffies stand still while the host holds QEMU's main loop; a CPU
+	 * counter does not: x86's TSC, arm64's generic timer counter (TCG
+	 * computes CNTVCT from QEMU's virtual clock, which needs no main loop)
+	 */
+#if defined(__aarch64__) || defined(__arm__)
+	igt_require_f(clock && !strncmp(clock, "arch_sys_counter", 16),
+		      "the guest's clock is '%.20s', not the generic timer's counter (arch_sys_counter): it does not run while the host holds the answer\n",
+		      clock ?: "?");
+#else
 	igt_require_f(clock && !strncmp(clock, "tsc", 3),
 		      "the guest's clock is '%.20s', not the TSC: it does not run while the host holds the answer (boot with tsc_early_khz=)\n",
 		      clock ?: "?");
+#endif
 	free(clock);
 }
 
@@ -2544,6 +2792,8 @@ void vgm_kmsg_assert_clean(int fd, const char *what)
 
 static __thread sigjmp_buf *volatile probe_jmp;
 static __thread volatile sig_atomic_t probe_sig;
+static __thread volatile int probe_code;
+static __thread void *volatile probe_addr;
 static struct sigaction old_bus, old_segv;
 static int installed;
 
@@ -2553,6 +2803,8 @@ static void probe_handler(int sig, siginfo_t *si, void *uc)
 
 	if (probe_jmp) {
 		probe_sig = sig;
+		probe_code = si ? si->si_code : 0;
+		probe_addr = si ? si->si_addr : NULL;
 		siglongjmp(*probe_jmp, 1);
 	}
 	/* not ours: what was there before (the harness reports a crash) */
@@ -2602,6 +2854,43 @@ int vgm_probe_read(const volatile void *p, uint32_t *val)
 	*val = *(const volatile uint32_t *)p;
 	probe_jmp = NULL;
 	return 0;
+}
+
+int vgm_probe_call(void (*fn)(void *), void *arg, struct vgm_fault *f)
+{
+	sigjmp_buf jb;
+
+	if (f)
+		memset(f, 0, sizeof(*f));
+	if (sigsetjmp(jb, 1)) {
+		probe_jmp = NULL;
+		if (f) {
+			f->sig = probe_sig;
+			f->code = probe_code;
+			f->addr = (uintptr_t)probe_addr;
+		}
+		return probe_sig;
+	}
+	probe_jmp = &jb;
+	fn(arg);
+	probe_jmp = NULL;
+	return 0;
+}
+
+const char *vgm_fault_desc(const struct vgm_fault *f, char *buf, size_t n)
+{
+	const char *code = "";
+
+	if (f->sig == SIGBUS)
+		code = f->code == BUS_ADRALN ? "BUS_ADRALN: alignment fault" :
+		       f->code == BUS_ADRERR ? "BUS_ADRERR" :
+		       f->code == BUS_OBJERR ? "BUS_OBJERR" : "";
+	else if (f->sig == SIGSEGV)
+		code = f->code == SEGV_MAPERR ? "SEGV_MAPERR" :
+		       f->code == SEGV_ACCERR ? "SEGV_ACCERR" : "";
+	snprintf(buf, n, "%s (%s%ssi_code %d, at 0x%" PRIx64 ")", f->sig ? strsignal(f->sig) : "no signal",
+		 code, *code ? ", " : "", f->code, f->addr);
+	return buf;
 }
 
 int vgm_probe_write(volatile void *p, uint32_t val)

@@ -7,8 +7,10 @@
  * the cache attribute it reports in virtio_gpu_resp_map_info.map_info. The
  * tests check what the guest makes of it, from the outside:
  *
- *  - the process's own page tables (debugfs page_tables/current_kernel or
- *    current_user) give the cache bits of every user PTE or PMD;
+ *  - the process's own page tables give the memory type of every user PTE
+ *    or PMD: on x86 from debugfs ptdump (page_tables/current_kernel or
+ *    current_user), elsewhere (arm64) from the test-only walker module
+ *    kmod/vgm_ptewalk.ko (debugfs vgm_ptewalk);
  *  - debugfs dri/N/virtio-gpu-host-visible-blobs gives where in the window
  *    the driver placed a blob, by its resource handle; kernels without it
  *    (stock) are read from the allocator, debugfs virtio-gpu-host-visible-mm
@@ -17,7 +19,8 @@
  *  - the device's virtio PCI shared memory capability gives the window
  *    itself, as the host made it;
  *  - debugfs x86/pat_memtype_list gives the memory type PAT reserved for a
- *    physical range;
+ *    physical range (x86 only: other architectures have no such
+ *    reservations, and no MTRRs);
  *  - DRM_IOCTL_VIRTGPU_RESOURCE_INFO, extended with map_caching/map_info,
  *    gives what the kernel says it did (VIRTGPU_PARAM_MAP_CACHING);
  *  - debugfs dri/N/virtio-gpu-hostmap unmaps or remaps a blob on the host.
@@ -217,7 +220,20 @@ enum vgm_attr vgm_attr_decode(uint32_t map_info);
 const char *vgm_attr_name(enum vgm_attr a);
 const char *vgm_caching_name(uint32_t caching);
 
-/* x86 cache modes of user PTEs, as Linux programs the PAT MSR */
+/* the architecture the tests are built for: only x86 has PAT, MTRRs and a user ptdump */
+#if defined(__x86_64__) || defined(__i386__)
+#define VGM_X86 1
+#else
+#define VGM_X86 0
+#endif
+/* "x86_64", "aarch64", ...: for messages */
+const char *vgm_arch(void);
+
+/*
+ * Memory types of user PTEs. x86: the cache modes as Linux programs the
+ * PAT MSR. arm64: the MAIR_EL1 attributes Linux programs (see
+ * kmod/vgm_ptewalk.c); Normal-WB is VGM_CACHE_WB (named "Normal-WB" there).
+ */
 enum vgm_cache {
 	VGM_CACHE_WB,
 	VGM_CACHE_WC,
@@ -225,6 +241,13 @@ enum vgm_cache {
 	VGM_CACHE_UC,
 	VGM_CACHE_WT,
 	VGM_CACHE_WP,
+	VGM_CACHE_NORMAL_NC,		/* arm64 MT_NORMAL_NC (MAIR 0x44) */
+	VGM_CACHE_NORMAL_WT,		/* arm64 Normal write-through (MAIR 0xbb) */
+	VGM_CACHE_NORMAL_TAGGED,	/* arm64 MT_NORMAL_TAGGED (MTE, MAIR 0xf0) */
+	VGM_CACHE_DEVICE_nGnRnE,	/* arm64 MT_DEVICE_nGnRnE (MAIR 0x00) */
+	VGM_CACHE_DEVICE_nGnRE,		/* arm64 MT_DEVICE_nGnRE (MAIR 0x04) */
+	VGM_CACHE_DEVICE_nGRE,		/* arm64 Device-nGRE (MAIR 0x08) */
+	VGM_CACHE_DEVICE_GRE,		/* arm64 Device-GRE (MAIR 0x0c) */
 	VGM_CACHE_UNKNOWN,
 	VGM_CACHE_COUNT,
 };
@@ -232,6 +255,13 @@ enum vgm_cache {
 #define VGM_CACHE_MIXED (-2)
 
 const char *vgm_cache_name(int c);
+/* an arm64 Device memory type: unaligned accesses fault (SIGBUS) */
+bool vgm_cache_is_device(int c);
+/*
+ * The memory type of the guest's user PTEs that a host attribute requires
+ * on this architecture (the table is in virtgpu_map_lib.c), VGM_CACHE_ANY
+ * for none/undefined.
+ */
 int vgm_attr_cache(enum vgm_attr a);
 
 /* what mapping a host-visible blob must do on this run */
@@ -349,11 +379,20 @@ int64_t vgm_check_stamps(const volatile void *p, uint64_t len, uint32_t seed);
 void vgm_assert_stamps(const volatile void *p, uint64_t len, uint32_t seed,
 		       const char *what);
 
-/* ---- the process's page tables (ptdump) ---- */
+/* ---- the process's page tables (ptdump, or the walker module) ---- */
 
+/*
+ * A range of user addresses with the same entries. From x86's ptdump
+ * (debugfs page_tables/current_user), or where there is no ptdump of user
+ * page tables (arm64: its ptdump shows the kernel's only) from the
+ * page-table walker module, one query per page, PMD or PUD entry (see
+ * vgm_ptewalk() below).
+ */
 struct vgm_ptrange {
 	uint64_t start, end;
-	bool present, user, rw, pwt, pcd, pat, pse;
+	bool present, user, rw;
+	bool pwt, pcd, pat, pse;	/* x86 ptdump only */
+	int cache;			/* enum vgm_cache, decoded: the hardware's memory type */
 	char level[4];			/* "pte", "pmd", "pud", ... */
 };
 
@@ -362,7 +401,32 @@ struct vgm_ptdump {
 	int n;
 };
 
-int vgm_ptdump_read(struct vgm_ptdump *pt);
+/* a range of user addresses to read the page tables of */
+struct vgm_range {
+	const void *p;
+	uint64_t len;
+};
+
+/* where this architecture's page tables are read from */
+enum vgm_pt_source {
+	VGM_PT_PTDUMP,		/* x86: debugfs page_tables/current_user (CONFIG_PTDUMP_DEBUGFS) */
+	VGM_PT_WALKER,		/* elsewhere: debugfs vgm_ptewalk (kmod/vgm_ptewalk.ko) */
+};
+enum vgm_pt_source vgm_pt_source(void);
+/* what to name in a skip: the debugfs file and what provides it */
+const char *vgm_pt_source_name(void);
+/*
+ * The entries of [p, p + len) of this process's page tables (at least:
+ * ptdump gives all of them). Look up only addresses inside the range.
+ * Returns 0, or -errno (skip-worthy: no ptdump, no walker module).
+ */
+int vgm_ptdump_read(struct vgm_ptdump *pt, const void *p, uint64_t len);
+/* the same for several ranges at once (one ptdump read on x86) */
+int vgm_ptdump_read_ranges(struct vgm_ptdump *pt, const struct vgm_range *rg, int n);
+/* the same from the walker module, whatever the architecture (x86: to compare with ptdump) */
+int vgm_ptdump_read_walker(struct vgm_ptdump *pt, const struct vgm_range *rg, int n);
+/* skips the subtest unless this process's page tables can be read */
+void vgm_require_ptdump(void);
 void vgm_ptdump_free(struct vgm_ptdump *pt);
 int vgm_ptrange_cache(const struct vgm_ptrange *r);
 const struct vgm_ptrange *vgm_ptdump_find(const struct vgm_ptdump *pt,
@@ -491,8 +555,10 @@ int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n);
  * of a PCI device on a root bus (sysfs)? 1, 0 (@why says why not), -errno.
  */
 int vgm_window_movable(int fd, char *why, size_t n);
-/* x86 PAT is on (debugfs x86/pat_memtype_list exists) */
+/* x86 PAT is on (debugfs x86/pat_memtype_list exists); false elsewhere */
 bool vgm_pat_enabled(void);
+/* skips the subtest on other architectures than x86, naming @what needs it */
+void vgm_require_x86(const char *what);
 
 /* ---- the page-table walker module (kmod/vgm_ptewalk.c) ---- */
 
@@ -516,7 +582,7 @@ struct vgm_pte {
 int vgm_ptewalk_open(void);
 /* 0, -ENOENT (no PFN entry there), or -errno */
 int vgm_ptewalk(int wfd, uint64_t addr, struct vgm_pte *pte);
-/* VGM_CACHE_* of an x86 type name of the walker, VGM_CACHE_UNKNOWN else */
+/* VGM_CACHE_* of a type name of the walker (x86 or arm64), VGM_CACHE_UNKNOWN else */
 int vgm_cache_of_type(const char *type);
 
 /* ---- test hooks ---- */
@@ -540,7 +606,8 @@ int vgm_strict_set(bool on);
  * 9p (the root file system) and no timer interrupt of the guest. A test that
  * measures what happens meanwhile keeps everything it runs in memory, stays
  * on one CPU and runs its child SCHED_FIFO (it runs without a tick or an
- * IPI), and measures time with the guest's TSC clock.
+ * IPI), and measures time with a clock read from a CPU counter (x86: the
+ * TSC; arm64: the generic timer's counter, arch_sys_counter), not jiffies.
  */
 void vgm_require_tsc_clock(void);
 /* mlockall, pin to this CPU, SCHED_FIFO: children forked now inherit the last two */
@@ -569,5 +636,19 @@ void vgm_sigbus_restore(void);
 /* 0, or the signal that the access raised */
 int vgm_probe_read(const volatile void *p, uint32_t *val);
 int vgm_probe_write(volatile void *p, uint32_t val);
+
+/* what a probe caught */
+struct vgm_fault {
+	int sig;		/* 0: none */
+	int code;		/* si_code, e.g. BUS_ADRALN */
+	uint64_t addr;		/* si_addr */
+};
+/*
+ * Run fn(arg) with SIGBUS and SIGSEGV caught (vgm_sigbus_install() first):
+ * 0, or the signal it raised (then *f, if not NULL, says what and where).
+ */
+int vgm_probe_call(void (*fn)(void *), void *arg, struct vgm_fault *f);
+/* "SIGBUS (BUS_ADRALN, at 0x...)" */
+const char *vgm_fault_desc(const struct vgm_fault *f, char *buf, size_t n);
 
 #endif

@@ -114,6 +114,24 @@
  *		map_info and attribute in the PTEs, or SIGBUS and the errno of
  *		the refusal it requires, and map_info 0 when the host failed.
  *
+ * SUBTEST: remap-mprotect
+ * Description: On a run whose host answers differently every time
+ *		(VGM_HOST_MAPINFO=seq:...), a blob is mapped under one answer
+ *		(the first that maps with a memory type of its own: cached,
+ *		uncached or wc), every page touched, and remapped through the
+ *		debugfs hook until the host's answer (read from its answers
+ *		file) requires another memory type on this architecture. The
+ *		pages are touched again, then the old mapping is made
+ *		read-only and writable again with mprotect(): every page of it
+ *		has the current answer's memory type after each, never the one
+ *		of the answer at mmap() time. arm64's pte_modify() takes the
+ *		memory type of the entries from the VMA's vm_page_prot, which
+ *		the driver set at mmap(): it fails there on a driver that does
+ *		not refresh it (vm_ops->mprotect). x86's pte_modify() keeps the
+ *		PTEs' cache bits: there it passes on either driver. Skips on
+ *		other runs, and where the sequence never changes the memory
+ *		type (on arm64 uncached and wc are both Normal-NC).
+ *
  * SUBTEST: killed-waiter
  * Description: On a run whose host answers RESOURCE_MAP_BLOB late
  *		(VGM_HOST_MAPINFO=slow:MS, the shim's slow mode), a process
@@ -769,7 +787,7 @@ static void test_mprotect(void)
 	cache = vgm_assert_ptes(p, size, "before mprotect");
 
 	igt_assert_eq(mprotect(p, size, PROT_READ), 0);
-	igt_assert_eq(vgm_ptdump_read(&pt), 0);
+	igt_assert_eq(vgm_ptdump_read(&pt, p, size), 0);
 	vgm_ptdump_span(&pt, (uintptr_t)p, size, &s);
 	vgm_ptdump_free(&pt);
 	igt_assert_f(s.cache == cache, "read-only mprotect changed the cache mode from %s to %s\n",
@@ -1100,8 +1118,8 @@ static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, 
 		igt_assert_f(err == must_err, "answer %d: the host answered %s 0x%x: mmap fails with %s, expected %s\n",
 			     round, vgm_answer_source_name(a.source), a.map_info, strerror(err), strerror(must_err));
 	else
-		igt_assert_f(err == EOPNOTSUPP && attr == VGM_ATTR_CACHED,
-			     "answer %d: the host answered %s (0x%x), which maps, but mmap fails with %s (only WB can be refused by the platform, EOPNOTSUPP)\n",
+		igt_assert_f(err == EOPNOTSUPP && attr == VGM_ATTR_CACHED && VGM_X86,
+			     "answer %d: the host answered %s (0x%x), which maps, but mmap fails with %s (only WB can be refused by the platform, EOPNOTSUPP, and only on x86: PAT and MTRRs)\n",
 			     round, vgm_attr_name(attr), a.map_info, strerror(err));
 	if (*keep) {
 		vgm_sigbus_install();
@@ -1150,6 +1168,162 @@ static void test_hook_remap_answers(void)
 	vgm_ctx_close(&c);
 }
 
+/* "Normal-WB: 2048 KiB, Normal-NC: 2052 KiB" of a span */
+static void span_types(const struct vgm_span *s, char *buf, size_t n)
+{
+	size_t used = 0;
+	int t;
+
+	buf[0] = '\0';
+	for (t = 0; t < VGM_CACHE_COUNT; t++)
+		if (s->by_cache[t])
+			used += snprintf(buf + used, used < n ? n - used : 0, "%s%s: %" PRIu64 " KiB",
+					 used ? ", " : "", vgm_cache_name(t), s->by_cache[t] / 1024);
+	if (!used)
+		snprintf(buf, n, "nothing present");
+}
+
+/*
+ * mprotect() of a mapping made before the host changed its answer. arm64's
+ * pte_modify() (and pmd_modify()) takes the memory type (AttrIndx) of the
+ * entries it changes from the new protection, which mprotect() derives
+ * from the VMA's vm_page_prot: the driver set that at mmap(), from the
+ * answer of then. Unless the driver brings vm_page_prot up to date
+ * (vm_ops->mprotect), mprotect() puts the old answer's type back into
+ * entries that faults gave the new one. x86's pte_modify() keeps the
+ * entries' cache bits (_PAGE_CHG_MASK): there it holds on either driver.
+ * Expected types from the host's answers file, types seen from the page
+ * tables.
+ */
+static void test_remap_mprotect(void)
+{
+	const char *env = getenv("VGM_HOST_MAPINFO");
+	struct vgm_host_answer a, a0 = {};
+	struct vgm_ptdump pt;
+	struct vgm_span s;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	char types[256];
+	int n = 1, rounds, round, r0 = -1, t0 = VGM_CACHE_ANY, t = VGM_CACHE_ANY, cache, ret, err;
+	uint8_t *p = NULL, *q;
+	bool found = false;
+	const char *e;
+
+	igt_require_f(env && !strncmp(env, "seq:", 4),
+		      "needs a host whose answer changes with every RESOURCE_MAP_BLOB (VGM_HOST_MAPINFO=seq:A,B,..., the shim's sequence mode); this run's host answers %s\n",
+		      env ? env : "(unset)");
+	for (e = env + 4; *e; e++)
+		n += *e == ',';
+	/* every element of the sequence comes twice, whatever the phase */
+	rounds = 2 * n + 1;
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+	vgm_blob_create(c.fd, 4 * VGM_MIB + 4 * VGM_KIB, &b);
+
+	for (round = 0; round < rounds && !found; round++) {
+		if (round) {
+			ret = vgm_hook(c.fd, "remap", b.handle);
+			igt_assert_f(ret == 0, "debugfs hook: remap failed: %s\n", strerror(-ret));
+		}
+		/* mmap waits for the answer (to the remap) */
+		q = __vgm_mmap(&b, 0, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
+		if (q)
+			vgm_track(q, b.size);
+		ret = vgm_host_answer(b.res, round, 2000, &a);
+		igt_assert_f(ret != -ENOENT,
+			     "the host's answers file %s cannot be read: the job always provides it (host/mapinfo-shim.c appends every RESOURCE_MAP_BLOB answer)\n",
+			     vgm_host_answers_path());
+		igt_assert_f(ret == 0,
+			     "answer %d: the host's answers file %s has no answer %d for resource %u: the guest did not send RESOURCE_MAP_BLOB for the remap\n",
+			     round, vgm_host_answers_path(), round, b.res);
+		/* none (the kernel's default), undefined, errors: no type of the host's to compare with */
+		t = a.source == VGM_ANSWER_ERROR ? VGM_CACHE_ANY : vgm_attr_cache(vgm_attr_decode(a.map_info));
+		igt_info("answer %d: the host answered %s 0x%x (%s, %s on %s); a new mmap: %s\n", round,
+			 vgm_answer_source_name(a.source), a.map_info,
+			 a.source == VGM_ANSWER_ERROR ? "MAP_BLOB failed" : vgm_attr_name(vgm_attr_decode(a.map_info)),
+			 vgm_cache_name(t), vgm_arch(), q ? "mapped" : strerror(err));
+		if (!q || t == VGM_CACHE_ANY) {
+			if (q)
+				vgm_unmap(q, b.size);
+			continue;
+		}
+		if (!p) {
+			/* the VMA whose vm_page_prot the driver sets from this answer */
+			p = q;
+			r0 = round;
+			t0 = t;
+			a0 = a;
+			vgm_write_stamps(p, b.size, 60);
+			cache = vgm_assert_ptes(p, b.size, "mapping under the first answer");
+			igt_assert_f(cache == t0,
+				     "answer %d: host-%s memory (the host answered 0x%x) is mapped %s, expected %s\n",
+				     round, vgm_attr_name(vgm_attr_decode(a.map_info)), a.map_info,
+				     vgm_cache_name(cache), vgm_cache_name(t0));
+			continue;
+		}
+		vgm_unmap(q, b.size);
+		found = t != t0;
+	}
+	if (!found) {
+		if (p)
+			vgm_unmap(p, b.size);
+		vgm_gem_close(c.fd, b.handle);
+		vgm_ctx_close(&c);
+		igt_skip("in %d answers (%s) the host never gave a mapping one memory type on %s and then another: nothing for mprotect() to mix up\n",
+			 rounds, env, vgm_arch());
+	}
+	round--;
+
+	/* faults under the new answer: the new type, in the VMA made under the old one */
+	vgm_write_stamps(p, b.size, 61);
+	vgm_assert_stamps(p, b.size, 61, "the old mapping after the remap");
+	cache = vgm_assert_ptes(p, b.size, "the old mapping after the remap");
+	igt_assert_f(cache == t,
+		     "answer %d: the mapping made under answer %d (0x%x, %s) faults in as %s after the host answered 0x%x (%s), expected %s\n",
+		     round, r0, a0.map_info, vgm_cache_name(t0), vgm_cache_name(cache), a.map_info,
+		     vgm_attr_name(vgm_attr_decode(a.map_info)), vgm_cache_name(t));
+
+	/* read-only: the entries change protection, and must keep the current answer's type */
+	igt_assert_eq(mprotect(p, b.size, PROT_READ), 0);
+	igt_assert_eq(vgm_ptdump_read(&pt, p, b.size), 0);
+	vgm_ptdump_span(&pt, (uintptr_t)p, b.size, &s);
+	vgm_ptdump_free(&pt);
+	span_types(&s, types, sizeof(types));
+	igt_info("after mprotect(PROT_READ): %" PRIu64 " of %" PRIu64 " KiB present (%s)\n",
+		 s.present / 1024, b.size / 1024, types);
+	igt_assert_f(!s.present || s.cache == t,
+		     "after mprotect(PROT_READ) the mapping is %s, expected %s all over: the host's current answer %d is 0x%x (%s), the mapping was made under answer %d, 0x%x (%s)%s\n",
+		     types, vgm_cache_name(t), round, a.map_info, vgm_attr_name(vgm_attr_decode(a.map_info)),
+		     r0, a0.map_info, vgm_cache_name(t0),
+		     s.by_cache[t0] ? ": mprotect() gave the entries the type of the answer at mmap time (vm_page_prot not brought up to date: no vm_ops->mprotect?)" : "");
+	igt_assert_f(!s.writable || !s.present, "entries stay writable after a read-only mprotect\n");
+	vgm_assert_stamps(p, b.size, 61, "after mprotect(PROT_READ)");
+
+	/* writable again: write faults on the read-only entries keep their type */
+	igt_assert_eq(mprotect(p, b.size, PROT_READ | PROT_WRITE), 0);
+	vgm_write_stamps(p, b.size, 62);
+	vgm_assert_stamps(p, b.size, 62, "after mprotect(PROT_READ | PROT_WRITE)");
+	igt_assert_eq(vgm_ptdump_read(&pt, p, b.size), 0);
+	vgm_ptdump_span(&pt, (uintptr_t)p, b.size, &s);
+	vgm_ptdump_free(&pt);
+	span_types(&s, types, sizeof(types));
+	igt_assert_f(s.missing == 0,
+		     "after mprotect(PROT_READ | PROT_WRITE): %" PRIu64 " of %" PRIu64 " KiB not in the page tables after every page was written\n",
+		     s.missing / 1024, b.size / 1024);
+	igt_assert_f(s.cache == t,
+		     "after mprotect(PROT_READ | PROT_WRITE) the mapping is %s, expected %s all over: the host's current answer %d is 0x%x (%s), the mapping was made under answer %d, 0x%x (%s)%s\n",
+		     types, vgm_cache_name(t), round, a.map_info, vgm_attr_name(vgm_attr_decode(a.map_info)),
+		     r0, a0.map_info, vgm_cache_name(t0),
+		     s.by_cache[t0] ? ": mprotect() gave the entries the type of the answer at mmap time (vm_page_prot not brought up to date: no vm_ops->mprotect?)" : "");
+	igt_assert_f(s.writable, "after mprotect(PROT_READ | PROT_WRITE) and a write to every page, entries are read-only\n");
+	igt_info("answer %d (%s) after answer %d (%s) at mmap time: %s all over after mprotect(PROT_READ) and back\n",
+		 round, vgm_cache_name(t), r0, vgm_cache_name(t0), vgm_cache_name(t));
+
+	vgm_unmap(p, b.size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
 /* /proc/PID/NAME, or "" (free it) */
 static char *proc_read(pid_t pid, const char *name)
 {
@@ -1189,7 +1363,7 @@ static void test_killed_waiter(void)
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
-	char state = '?', wchan[64] = "", *clock;
+	char state = '?', wchan[64] = "";
 	uint32_t handle, res;
 	int status = 0, ret;
 	bool left = false;
@@ -1204,11 +1378,7 @@ static void test_killed_waiter(void)
 		      host.name);
 	late_ns = host.late_ms * 1000000ull;
 	/* jiffies stand still while the host holds QEMU's main loop */
-	clock = vgm_read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL);
-	igt_require_f(clock && !strncmp(clock, "tsc", 3),
-		      "the guest's clock is '%.20s', not the TSC: it does not run while the host holds the answer (boot with tsc_early_khz=)\n",
-		      clock ?: "?");
-	free(clock);
+	vgm_require_tsc_clock();
 	vgm_ctx_open(&c);
 
 	/*
@@ -1847,6 +2017,10 @@ int igt_main()
 	igt_describe("Every new answer of the host after a remap is applied and reported.");
 	igt_subtest("hook-remap-answers")
 		test_hook_remap_answers();
+
+	igt_describe("mprotect() of a mapping made under an earlier host answer keeps the current answer's memory type.");
+	igt_subtest("remap-mprotect")
+		test_remap_mprotect();
 
 	igt_describe("A task waiting for the host's map answer can be killed.");
 	igt_subtest("killed-waiter")
