@@ -5,18 +5,16 @@
  *
  * On the first Vulkan device whose name has NAME in it (default "Venus"), for
  * every memory type that is HOST_VISIBLE: allocate SIZE bytes (default 1 MiB),
- * vkMapMemory() it, write a pattern and read it back, and find the mapping's
- * page-table entries in this process's ptdump (debugfs page_tables). One line
- * per memory type:
+ * vkMapMemory() it, write a pattern and read it back, and read the mapping's
+ * page-table entries as the IGT suite does (virtgpu_map_lib: x86 ptdump,
+ * elsewhere the vgm_ptewalk module). One line per memory type:
  *
- *   vkmap: type 0 DEVICE_LOCAL|HOST_VISIBLE|HOST_COHERENT|HOST_CACHED: PTE WB (pte x1), pattern read back
+ *   vkmap: type 0 DEVICE_LOCAL|HOST_VISIBLE|HOST_COHERENT|HOST_CACHED: PTE WB (1024 KiB in PTEs, 0 KiB in PMDs, 0 KiB missing), pattern read back
  *
- * (x1: the number of ptdump ranges the mapping spans; ptdump merges entries
- * with the same bits)
- *
- * The cache mode is decoded with Linux's x86 PAT setup: no bit WB, PWT WC,
- * PCD UC-, PCD PWT UC; more than one mode inside one mapping is reported as
- * "mixed" (an alias inside the mapping). Exit status: 0 if every type mapped,
+ * The memory type is the library's (x86: WB, WC, UC-, UC from Linux's PAT
+ * setup; arm64: Normal-WB, Normal-NC, Device-... from MAIR); more than one
+ * type inside one mapping is reported as "mixed" (an alias inside the
+ * mapping). Exit status: 0 if every type mapped,
  * read back its pattern, and had one cache mode; 1 otherwise; 2 if there is
  * no such device (77 is not used: the caller counts a missing device as a
  * failure).
@@ -32,66 +30,34 @@
 
 #include <vulkan/vulkan.h>
 
-static const char *ptdump_files[] = {
-	"/sys/kernel/debug/page_tables/current_user",
-	"/sys/kernel/debug/page_tables/current_kernel",
-};
-
-static const char *mode_of(const char *line)
-{
-	bool pcd = strstr(line, " PCD") != NULL;
-	bool pwt = strstr(line, " PWT") != NULL;
-
-	if (pcd && pwt)
-		return "UC";
-	if (pcd)
-		return "UC-";
-	if (pwt)
-		return "WC";
-	return "WB";
-}
+#include "virtgpu_map_lib.h"
 
 /*
- * The cache mode of [start, start + len) from ptdump: "WB", "WC", "UC-",
- * "UC", "mixed", or "none" (no entry: not faulted in).
+ * The memory type of [start, start + len) from this process's page tables,
+ * as the IGT library reads them (x86: ptdump; elsewhere: the vgm_ptewalk
+ * module): "WB", "WC", "UC-", "Normal-NC" ..., "mixed", or "none" (no entry:
+ * not faulted in).
  */
 static void ptdump_mode(uintptr_t start, size_t len, char *out, size_t outlen)
 {
-	const char *mode = NULL, *level = "";
-	unsigned long entries = 0;
-	char line[512];
-	FILE *f = NULL;
-	unsigned int i;
+	struct vgm_ptdump pt;
+	struct vgm_span s;
+	int ret;
 
-	for (i = 0; i < sizeof(ptdump_files) / sizeof(ptdump_files[0]) && !f; i++)
-		f = fopen(ptdump_files[i], "r");
-	if (!f) {
-		snprintf(out, outlen, "unknown (no ptdump in debugfs)");
+	ret = vgm_ptdump_read(&pt, (const void *)start, len);
+	if (ret) {
+		snprintf(out, outlen, "unknown (%s: %s)", vgm_pt_source_name(), strerror(-ret));
 		return;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a, b;
-		const char *m;
-
-		if (sscanf(line, "0x%llx-0x%llx", &a, &b) != 2)
-			continue;
-		if (b <= start || a >= start + len)
-			continue;
-		if (!strstr(line, "USR"))
-			continue;
-		m = mode_of(line);
-		if (mode && strcmp(mode, m))
-			mode = "mixed";
-		else if (!mode)
-			mode = m;
-		level = strstr(line, " pmd") ? "pmd" : strstr(line, " pte") ? "pte" : "?";
-		entries++;
-	}
-	fclose(f);
-	if (!mode)
+	vgm_ptdump_span(&pt, start, len, &s);
+	vgm_ptdump_free(&pt);
+	if (!s.present)
 		snprintf(out, outlen, "none (no entry)");
 	else
-		snprintf(out, outlen, "%s (%s x%lu)", mode, level, entries);
+		snprintf(out, outlen, "%s (%llu KiB in PTEs, %llu KiB in PMDs, %llu KiB missing)",
+			 s.cache == VGM_CACHE_MIXED ? "mixed" : vgm_cache_name(s.cache),
+			 (unsigned long long)s.pte_bytes / 1024, (unsigned long long)s.pmd_bytes / 1024,
+			 (unsigned long long)s.missing / 1024);
 }
 
 static void flags_name(VkMemoryPropertyFlags fl, char *out, size_t outlen)
@@ -184,7 +150,7 @@ int main(int argc, char **argv)
 			.allocationSize = size,
 			.memoryTypeIndex = i,
 		};
-		char fname[128], mode[96];
+		char fname[128], mode[160];
 		VkDeviceMemory mem;
 		uint32_t *p;
 		size_t k, words = size / sizeof(uint32_t);
