@@ -146,12 +146,16 @@ EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_map_attr_check);
  * and of their coherent DMA buffers. Elsewhere (x86: UC-) it is the type of
  * pgprot_noncached().
  */
+static bool hostmap_uncached_is_wc(void)
+{
+	return IS_ENABLED(CONFIG_ARM64) || IS_ENABLED(CONFIG_ARM) ||
+	       IS_ENABLED(CONFIG_RISCV);
+}
+
 static pgprot_t hostmap_pgprot_uncached(pgprot_t prot)
 {
-	if (IS_ENABLED(CONFIG_ARM64) || IS_ENABLED(CONFIG_ARM) ||
-	    IS_ENABLED(CONFIG_RISCV))
-		return pgprot_writecombine(prot);
-	return pgprot_noncached(prot);
+	return hostmap_uncached_is_wc() ? pgprot_writecombine(prot) :
+					  pgprot_noncached(prot);
 }
 
 /**
@@ -685,9 +689,8 @@ static vm_fault_t hostmap_insert(struct vm_fault *vmf, unsigned int order,
 	if (!order)
 		return hostmap_insert_ptes(vmf, pfn, pgoff, max_pages, prot);
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
-	/* PMD entries take the VMA's protection: only use them while it matches */
-	if (order == PMD_ORDER &&
-	    pgprot_val(prot) == pgprot_val(vmf->vma->vm_page_prot))
+	/* PMD entries take the VMA's protection, which is @prot (see the caller) */
+	if (order == PMD_ORDER)
 		return vmf_insert_pfn_pmd(vmf, pfn, vmf->flags & FAULT_FLAG_WRITE);
 #endif
 	return VM_FAULT_FALLBACK;
@@ -731,6 +734,7 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 	unsigned long addr = ALIGN_DOWN(vmf->address, PAGE_SIZE << order);
 	unsigned long pgoff, pfn;
 	vm_fault_t ret;
+	pgprot_t prot;
 	int idx;
 
 	if (addr < vma->vm_start || addr + (PAGE_SIZE << order) > vma->vm_end)
@@ -757,9 +761,24 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 			ret = VM_FAULT_FALLBACK;
 			break;
 		}
+		/*
+		 * A mapping made under an earlier answer of the host with
+		 * another memory type keeps that type in vm_page_prot, which
+		 * mprotect() would give its PTEs back (pte_modify() takes the
+		 * type from it on arm64, riscv and powerpc) and which PMD
+		 * entries get: it is not mapped with the new type either.
+		 * Userspace maps the blob again.
+		 */
+		prot = hostmap_vma_prot(hm, vma);
+		if (pgprot_val(prot) != pgprot_val(vma->vm_page_prot)) {
+			drm_dbg_driver(obj->dev,
+				       "resource %u: mapped under an earlier host answer with another memory type: SIGBUS, map it again\n",
+				       vram_res(vram));
+			ret = VM_FAULT_SIGBUS;
+			break;
+		}
 		ret = hostmap_insert(vmf, order, pfn, pgoff,
-				     (obj->size >> PAGE_SHIFT) - pgoff,
-				     hostmap_vma_prot(hm, vma));
+				     (obj->size >> PAGE_SHIFT) - pgoff, prot);
 		break;
 	case VIRTIO_GPU_HOSTMAP_UNRESOLVED:
 		/* remapped meanwhile: fault again, which waits for the answer */
@@ -799,8 +818,7 @@ static int hostmap_copy(struct virtio_gpu_object_vram *vram,
 		/* the user mappings' type: see hostmap_pgprot_uncached() */
 		switch (hm->eff) {
 		case VIRTIO_GPU_MAP_ATTR_UNCACHED:
-			if (pgprot_val(hostmap_pgprot_uncached(PAGE_KERNEL)) ==
-			    pgprot_val(pgprot_writecombine(PAGE_KERNEL)))
+			if (hostmap_uncached_is_wc())
 				p = ioremap_wc(page, PAGE_SIZE);
 			else
 				p = ioremap(page, PAGE_SIZE);
@@ -858,7 +876,9 @@ static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
 	ret = -EINTR;
 	if (down_read_killable(&hm->lock))
 		goto out;
-	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED)
+	/* not through a mapping its faults refuse (see the fault handler) */
+	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED &&
+	    pgprot_val(hostmap_vma_prot(hm, vma)) == pgprot_val(vma->vm_page_prot))
 		ret = hostmap_copy(vram, offset, buf, len, write);
 	else
 		ret = -EIO;
@@ -868,38 +888,11 @@ out:
 	return ret;
 }
 
-/*
- * mprotect() gives the PTEs it changes the memory type of vm_page_prot on
- * arm64 (pte_modify() takes the attribute index from the new protection)
- * and makes the VMA's new vm_page_prot keep the old one's type. Once the
- * host has changed its answer, vm_page_prot still has the type of the
- * answer at mmap() time, and the faults insert the new one: bring
- * vm_page_prot up to date first, with the mmap lock held for writing, so
- * that mprotect() cannot put the old type back into a PTE.
- */
-static int virtio_gpu_hostmap_mprotect(struct vm_area_struct *vma,
-				       unsigned long start, unsigned long end,
-				       unsigned long newflags)
-{
-	struct virtio_gpu_hostmap *hm = &vma_to_vram(vma)->hostmap;
-
-	if (down_read_killable(&hm->lock))
-		return -EINTR;
-	/* without an answer there is no PTE: the next mprotect() updates it */
-	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED) {
-		vma_start_write(vma);
-		WRITE_ONCE(vma->vm_page_prot, hostmap_vma_prot(hm, vma));
-	}
-	up_read(&hm->lock);
-	return 0;
-}
-
 static const struct vm_operations_struct virtio_gpu_hostmap_vm_ops = {
 	.open = drm_gem_vm_open,
 	.close = drm_gem_vm_close,
 	.fault = virtio_gpu_hostmap_fault,
 	.huge_fault = virtio_gpu_hostmap_huge_fault,
-	.mprotect = virtio_gpu_hostmap_mprotect,
 	.access = virtio_gpu_hostmap_access,
 };
 

@@ -107,6 +107,7 @@ static void virtgpu_test_map_attr_check(struct kunit *test)
 static void virtgpu_test_map_attr_pgprot(struct kunit *test)
 {
 	pgprot_t base = PAGE_SHARED;
+	pgprot_t prot __maybe_unused;
 
 	KUNIT_EXPECT_EQ(test,
 			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_NONE, base)),
@@ -114,18 +115,20 @@ static void virtgpu_test_map_attr_pgprot(struct kunit *test)
 	KUNIT_EXPECT_EQ(test,
 			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_CACHED, base)),
 			pgprot_val(base));
-	/* host memory mapped uncached is memory: never a Device type */
-	KUNIT_EXPECT_EQ(test,
-			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_UNCACHED, base)),
-			IS_ENABLED(CONFIG_ARM64) || IS_ENABLED(CONFIG_ARM) ||
-			IS_ENABLED(CONFIG_RISCV) ?
-			pgprot_val(pgprot_writecombine(base)) :
-			pgprot_val(pgprot_noncached(base)));
 	KUNIT_EXPECT_EQ(test,
 			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_WC, base)),
 			pgprot_val(pgprot_writecombine(base)));
 #ifdef CONFIG_ARM64
-	/* the MAIR index: Normal (write-back) or Normal non-cacheable */
+	/*
+	 * The MAIR index: Normal (write-back) or Normal non-cacheable; host
+	 * memory mapped uncached is memory, not a Device type. mprotect()
+	 * derives a VMA's new protection with pgprot_modify(), which must
+	 * keep the type.
+	 */
+	prot = virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_UNCACHED, base);
+	KUNIT_EXPECT_EQ(test,
+			pgprot_val(pgprot_modify(prot, PAGE_READONLY)) & PTE_ATTRINDX_MASK,
+			(u64)PTE_ATTRINDX(MT_NORMAL_NC));
 	KUNIT_EXPECT_EQ(test,
 			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_CACHED, base)) &
 			PTE_ATTRINDX_MASK, (u64)PTE_ATTRINDX(MT_NORMAL));
@@ -149,6 +152,10 @@ static void virtgpu_test_map_attr_pgprot(struct kunit *test)
 	KUNIT_EXPECT_EQ(test,
 			pgprot_val(virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_UNCACHED, base)) &
 			_PAGE_CACHE_MASK, (unsigned long)_PAGE_PCD);
+	prot = virtio_gpu_map_attr_pgprot(VIRTIO_GPU_MAP_ATTR_WC, base);
+	KUNIT_EXPECT_EQ(test,
+			pgprot_val(pgprot_modify(prot, PAGE_READONLY)) & _PAGE_CACHE_MASK,
+			(unsigned long)_PAGE_PWT);
 #endif
 }
 
