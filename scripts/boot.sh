@@ -18,32 +18,49 @@ variant=$2 mapinfo=$3 hostmem=$4 job=$5
 ROOT=$(readlink -f "$CACHE/chroot")
 OUTK=$CACHE/out/$variant
 [ -f "$ROOT/.complete" ] || die "no host chroot: run scripts/host-chroot.sh"
-[ -f "$OUTK/bzImage" ] || die "no kernel '$variant': run scripts/kernel-build.sh $variant"
+[ -d "$OUTK/modroot" ] || die "no kernel '$variant': run scripts/kernel-build.sh $variant"
 [ -f "$ROOT/usr/local/lib/mapinfo-shim.so" ] || die "no host shim: run scripts/host-shim.sh"
 timeout=${VGM_TIMEOUT:-900}
+# The guest's architecture is the kernel's (kernel-build.sh writes it).
+# x86_64 guests mount the host chroot as their root; others a root of
+# their own architecture's packages (scripts/guest-root.sh).
+garch=$(cat "$OUTK/arch" 2>/dev/null || echo x86_64)
+case $garch in
+x86_64) GROOT=$ROOT image=bzImage ;;
+arm64)
+	GROOT=$(readlink -f "$CACHE/guestroot-arm64")
+	[ -f "$GROOT/.complete" ] || die "no arm64 guest root: run scripts/guest-root.sh arm64"
+	image=Image
+	;;
+*) die "kernel '$variant' is for '$garch': no guest for it" ;;
+esac
+[ -f "$OUTK/$image" ] || die "no kernel image $OUTK/$image: run scripts/kernel-build.sh $variant"
 
 rm -f "$rundir"/{console.log,qemu.log,job.log,job.rc,dmesg.txt}
-cp "$OUTK/bzImage" "$rundir/bzImage"
+cp "$OUTK/$image" "$rundir/$image"
 rm -rf "$rundir/modroot" && cp -a "$OUTK/modroot" "$rundir/modroot"
 cp "$job" "$rundir/job.sh"
 # only when it changed: a guest booting beside this one may be reading it
 # two guests may boot at once from a fresh chroot: install by rename
-if ! cmp -s "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/vgm-guest-init"; then
-	install -m 0755 "$TOP/scripts/guest-init.sh" "$ROOT/usr/local/sbin/.vgm-guest-init.$$"
-	mv -f "$ROOT/usr/local/sbin/.vgm-guest-init.$$" "$ROOT/usr/local/sbin/vgm-guest-init"
+if ! cmp -s "$TOP/scripts/guest-init.sh" "$GROOT/usr/local/sbin/vgm-guest-init"; then
+	mkdir -p "$GROOT/usr/local/sbin"
+	install -m 0755 "$TOP/scripts/guest-init.sh" "$GROOT/usr/local/sbin/.vgm-guest-init.$$"
+	mv -f "$GROOT/usr/local/sbin/.vgm-guest-init.$$" "$GROOT/usr/local/sbin/vgm-guest-init"
 fi
-mkdir -p "$ROOT/mnt/host" "$ROOT/mnt/guestroot"
+mkdir -p "$ROOT/mnt/host" "$ROOT/mnt/guestroot" "$GROOT/mnt/host"
 
 # VGM_FIRMWARE: seabios (QEMU's default) or ovmf (UEFI, Debian's ovmf
 # package; the kernel boots through its EFI stub, as distributions do)
+# (arm64: virt, QEMU's direct kernel boot with the machine's device tree)
 bios=
-case ${VGM_FIRMWARE:-seabios} in
-seabios) ;;
-ovmf)
+fw=${VGM_FIRMWARE:-$([ "$garch" = arm64 ] && echo virt || echo seabios)}
+case $garch/$fw in
+x86_64/seabios | arm64/virt) ;;
+x86_64/ovmf)
 	[ -f "$ROOT/usr/share/ovmf/OVMF.fd" ] || die "no OVMF in the host chroot (package ovmf): run scripts/host-chroot.sh"
 	bios="-bios /usr/share/ovmf/OVMF.fd"
 	;;
-*) die "VGM_FIRMWARE=$VGM_FIRMWARE: seabios or ovmf" ;;
+*) die "VGM_FIRMWARE=$fw: x86_64 boots seabios or ovmf, arm64 virt" ;;
 esac
 accel=tcg
 # KVM is opt-in (VGM_ACCEL=kvm): nested KVM on these machines fails to
@@ -55,14 +72,22 @@ smp=${VGM_SMP:-2}
 # main loop is busy): give it the host's TSC rate, which TCG's TSC follows.
 # VGM_TSC=0 leaves the guest to calibrate.
 tsc=
-if [ "${VGM_TSC:-1}" = 1 ]; then
+if [ "${VGM_TSC:-1}" = 1 ] && [ "$garch" = x86_64 ]; then
 	khz=$(cat /sys/devices/system/cpu/cpu0/tsc_freq_khz 2>/dev/null ||
 		awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 	[ -n "$khz" ] && tsc="tsc_early_khz=$khz tsc=reliable clocksource=tsc"
 fi
-cmdline="console=ttyS0 root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 $tsc ${VGM_CMDLINE:-}"
-step "boot $variant kernel, ${VGM_FIRMWARE:-seabios}, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
+console=ttyS0
+[ "$garch" = arm64 ] && console=ttyAMA0
+cmdline="console=$console root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 $tsc ${VGM_CMDLINE:-}"
+step "boot $variant kernel ($garch), $fw, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
 
+# arm64: QEMU's virt machine (PCIe, GICv3, PSCI); -cpu max with the
+# cheaper pointer-authentication algorithm that TCG offers
+case $garch in
+x86_64) qemu="qemu-system-x86_64 -machine q35,accel=$accel -cpu max -vga none" ;;
+arm64) qemu="qemu-system-aarch64 -machine virt,gic-version=3,accel=tcg -cpu max,pauth-impdef=on" ;;
+esac
 # the chroot side: Xvfb for QEMU's GL display, then QEMU
 cat >"$rundir/host.sh" <<HOST
 set -e
@@ -70,13 +95,13 @@ export HOME=/tmp DISPLAY=:77 XDG_RUNTIME_DIR=/tmp
 Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >/mnt/host/xvfb.log 2>&1 &
 for i in \$(seq 100); do [ -e /tmp/.X11-unix/X77 ] && break; sleep 0.1; done
 export VGM_MAPINFO='$mapinfo' LD_PRELOAD=/usr/local/lib/mapinfo-shim.so
-exec qemu-system-x86_64 -machine q35,accel=$accel -cpu max -smp $smp -m ${VGM_MEM:-2048} \\
-	-no-reboot -nodefaults -display sdl,gl=on -vga none \\
+exec $qemu -smp $smp -m ${VGM_MEM:-2048} \\
+	-no-reboot -nodefaults -display sdl,gl=on \\
 	-device virtio-gpu-gl-pci,blob=on,hostmem=$hostmem,venus=on \\
 	-virtfs local,path=/mnt/guestroot,mount_tag=root,security_model=none,readonly=on,multidevs=remap \\
 	-virtfs local,path=/mnt/host,mount_tag=host,security_model=none,multidevs=remap \\
 	-serial file:/mnt/host/console.log -monitor none \\
-	$bios -kernel /mnt/host/bzImage -append '$cmdline'
+	$bios -kernel /mnt/host/$image -append '$cmdline'
 HOST
 
 set +e
@@ -85,14 +110,14 @@ set +e
 timeout --kill-after=10 "$timeout" unshare --mount --pid --net --fork --kill-child --propagation private \
 	bash -c '
 	set -e
-	R=$1 D=$2
-	mount --bind "$R" "$R/mnt/guestroot"
+	R=$1 D=$2 G=$3
+	mount --bind "$G" "$R/mnt/guestroot"
 	mount -t proc proc "$R/proc"
 	mount --bind /dev "$R/dev"
 	mount -t tmpfs tmpfs "$R/tmp"
 	mount --bind "$D" "$R/mnt/host"
 	exec chroot "$R" /bin/bash /mnt/host/host.sh
-	' vgm-boot "$ROOT" "$rundir" >"$rundir/qemu.log" 2>&1 &
+	' vgm-boot "$ROOT" "$rundir" "$GROOT" >"$rundir/qemu.log" 2>&1 &
 guest=$!
 trap 'kill -TERM $guest 2>/dev/null; wait $guest; exit 130' INT TERM
 wait $guest

@@ -1,17 +1,36 @@
 #!/usr/bin/env bash
-# Build igt-tests/ inside the chroot (the guest's userspace: same libc and
-# libdrm) and put the test binaries in $CACHE/igt/bin.
+# Build igt-tests/ (and bench/, clients/) inside the guest's root (the
+# guest's userspace: same libc and libdrm) and put the test binaries in
+# $CACHE/igt/bin (x86_64: the host chroot) or $CACHE/igt-ARCH/bin.
+#
+#   igt-build.sh [x86_64|arm64]
+#
+# arm64: built natively in the arm64 root, through qemu-user
+# (scripts/guest-root.sh registers it).
 STEP=igt-build
 . "$(dirname "$0")/common.sh"
-ROOT=$(readlink -f "$CACHE/chroot")
-[ -f "$ROOT/.complete" ] || "$TOP/scripts/host-chroot.sh"
+garch=${1:-x86_64}
+case $garch in
+x86_64)
+	ROOT=$(readlink -f "$CACHE/chroot")
+	[ -f "$ROOT/.complete" ] || "$TOP/scripts/host-chroot.sh"
+	out=$CACHE/igt/bin
+	;;
+arm64)
+	"$TOP/scripts/guest-root.sh" arm64
+	ROOT=$(readlink -f "$CACHE/guestroot-arm64")
+	out=$CACHE/igt-arm64/bin
+	;;
+*) die "igt-build.sh: unknown architecture '$garch'" ;;
+esac
 src=$ROOT/usr/local/src/vgm-igt
-out=$CACHE/igt/bin
-step "building igt-tests/ in the chroot"
-rm -rf "$src" && mkdir -p "$src/igt-tests" "$src/bench" "$src/clients" "$out"
+step "building igt-tests/ in the $garch root"
+rm -rf "$src" && mkdir -p "$src/igt-tests" "$src/bench" "$src/clients"
 cp -r "$TOP/igt-tests/." "$src/igt-tests/"
 cp -r "$TOP/bench/." "$src/bench/"
 cp -r "$TOP/clients/." "$src/clients/"
+# build products of a build elsewhere (git-ignored) are not ours to reuse
+for d in igt-tests bench clients; do make -s -C "$src/$d" clean >/dev/null 2>&1 || true; done
 chroot "$ROOT" make -s -C /usr/local/src/vgm-igt/igt-tests tests >&2 || die "igt-tests build failed"
 chroot "$ROOT" make -s -C /usr/local/src/vgm-igt/bench >&2 || die "bench/ build failed"
 chroot "$ROOT" make -s -C /usr/local/src/vgm-igt/clients >&2 || die "clients/ build failed"
@@ -23,4 +42,6 @@ for f in "$src"/igt-tests/* "$src"/bench/* "$src"/clients/*; do
 	cp "$f" "$out/" && n=$((n + 1))
 done
 [ $n -gt 0 ] || die "no test binaries were built"
+# igt_runner's stand-in, for a guest whose root has no igt-gpu-tools
+cp "$TOP/igt-tests/runner/vgm_runner.py" "$out/"
 info "$n test binaries in $out: $(cd "$out" && echo *)"

@@ -3,7 +3,8 @@
 
 Usage: report.py RUNDIR           the table and the verdict
        report.py --pin RUNDIR     write the run's results as the pinned
-                                  expectations (expectations/x86_64.txt)
+                                  expectations (expectations/ARCH.txt, for
+                                  each guest architecture of the run)
 
 One row per kernel/window/host mode/test/subtest, with the guest attribute
 the probe read from the guest's own page tables (ptdump) and PAT list. The
@@ -79,7 +80,9 @@ def mtrr_at(d, addr):
             base, size = int(m.group(1), 16), int(m.group(2)) * SIZES[m.group(3)]
             if base <= addr < base + size:
                 return {"uncachable": "UC", "write-back": "WB", "write-combining": "WC"}.get(m.group(4), m.group(4))
-    return "WB (default)" if read(os.path.join(d, "mtrr.txt")) is not None else "?"
+    if read(os.path.join(d, "mtrr.txt")) is not None:
+        return "WB (default)"
+    return "none (arm64)" if "arm64" in d else "?"
 
 
 def mesa_summary(d):
@@ -143,9 +146,13 @@ def pin_check(rows, cells, path, problems):
     """Every result of the cells that ran against the pinned file: a
     difference either way (stock passing what it must fail, ours skipping
     what must run, a subtest missing or new) fails the run."""
-    exp = expectations(path)
+    exp = {}
+    for arch in sorted({arch_of(c[0]) for c in cells}):
+        e = expectations(os.path.join(path, f"{arch}.txt"))
+        if not e:
+            problems.append(f"no pinned expectations in {os.path.join(path, arch + '.txt')}")
+        exp.update(e)
     if not exp:
-        problems.append(f"no pinned expectations in {path}")
         return 0
     got = {(r[0], *r[1].split("/"), r[2], f"{r[3]}@{r[4]}"): r[5]
            for r in rows if r[3] != "mesa"}
@@ -163,20 +170,33 @@ def pin_check(rows, cells, path, problems):
     return n
 
 
-def pin_write(rows, path):
-    with open(path, "w") as f:
-        f.write("# Pinned results: kernel firmware window host test@subtest result[|result]\n"
-                "# (scripts/report.py --pin RUNDIR writes it from a run; review the diff)\n")
-        for r in sorted(rows):
-            if r[3] != "mesa":
-                f.write(f"{r[0]} {r[1].replace('/', ' ')} {r[2]} {r[3]}@{r[4]} {r[5]}\n")
+def arch_of(kernel):
+    """The guest architecture of a kernel variant: stock-arm64 ... arm64."""
+    return "arm64" if "-arm64" in kernel else "x86_64"
+
+
+def pin_write(rows, pindir):
+    """One file per guest architecture of the run (expectations/ARCH.txt):
+    pinning an x86_64 run leaves the arm64 file alone, and the reverse."""
+    written = []
+    for arch in sorted({arch_of(r[0]) for r in rows}):
+        path = os.path.join(pindir, f"{arch}.txt")
+        with open(path, "w") as f:
+            f.write("# Pinned results: kernel firmware window host test@subtest result[|result]\n"
+                    "# (scripts/report.py --pin RUNDIR writes it from a run; review the diff)\n")
+            for r in sorted(rows):
+                if r[3] != "mesa" and arch_of(r[0]) == arch:
+                    f.write(f"{r[0]} {r[1].replace('/', ' ')} {r[2]} {r[3]}@{r[4]} {r[5]}\n")
+        written.append(path)
+    return written
 
 
 def main():
     pin = len(sys.argv) > 2 and sys.argv[1] == "--pin"
     top = sys.argv[2] if pin else sys.argv[1]
+    # the pinned expectations, a file per guest architecture
     pinned = os.environ.get("VGM_EXPECT", os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "expectations", "x86_64.txt"))
+        os.path.dirname(os.path.abspath(__file__)), "..", "expectations"))
     cells = set()
     rows, problems, notes = [], [], []
     counts = {}
@@ -281,8 +301,8 @@ def main():
     for k, c in sorted(counts.items()):
         print(f"{k}: " + ", ".join(f"{n} {r}" for r, n in sorted(c.items())))
     if pin:
-        pin_write(rows, pinned)
-        print(f"\npinned {len(rows)} results into {pinned}")
+        for path in pin_write(rows, pinned):
+            print(f"\npinned the results of its architecture into {os.path.relpath(path)}")
     elif os.environ.get("VGM_PIN", "1") == "1":
         n = pin_check(rows, cells, pinned, problems)
         print(f"\npinned expectations: {n} results of {len(cells)} guests compared with {os.path.relpath(pinned)}")

@@ -11,6 +11,11 @@
 #   VGM_WINDOWS  hostmem window sizes of SeaBIOS (default: "256M 4G 16G")
 #   VGM_FIRMWARES firmware to boot       (default: "seabios ovmf")
 #   VGM_FULL=1   every mode in every window and firmware, whole suite in each
+#   VGM_ARCH=arm64  the arm64 guest's matrix (make run-arm64): firmware
+#                "virt" (QEMU's virt machine, direct kernel boot), kernels
+#                stock-arm64 and ours-arm64, every mode in a 256M window
+#                and the attribute modes in a 4G one. A cell of firmware
+#                virt always boots the -arm64 kernels, in any list of cells.
 STEP=run
 . "$(dirname "$0")/common.sh"
 
@@ -35,6 +40,13 @@ modes_for() { # FIRMWARE WINDOW
 }
 FIRMWARES=${VGM_FIRMWARES:-seabios ovmf}
 windows_for() { if [ "$1" = seabios ]; then echo "${VGM_WINDOWS:-256M 4G 16G}"; else echo "256M 4G 16G"; fi; }
+# arm64 has no MTRRs: the window's size changes only where it lands (virt's
+# high PCIe window either way); 256M runs every mode, 4G the attributes
+if [ "${VGM_ARCH:-x86_64}" = arm64 ]; then
+	FIRMWARES=virt
+	windows_for() { echo "256M 4G"; }
+	modes_for() { case $2 in 256M) echo "${VGM_MODES:-$ALL_MODES}" ;; *) echo "${VGM_MODES:-passthrough none cached uncached wc}" ;; esac; }
+fi
 if [ -n "${VGM_CELLS:-}" ]; then
 	CELLS=$VGM_CELLS
 elif [ "${VGM_FULL:-0}" = 1 ]; then
@@ -49,26 +61,36 @@ fi
 # it UC-). The operation subtests (lifetime, gup, abuse: fork, mremap,
 # revoke ...) take the same driver path in every other cell of a class;
 # every cell runs the attribute and data subtests.
-FULL_CELLS=${VGM_FULL_CELLS:-seabios/256M/wc seabios/4G/cached ovmf/256M/cached ovmf/256M/none}
+FULL_CELLS=${VGM_FULL_CELLS:-seabios/256M/wc seabios/4G/cached ovmf/256M/cached ovmf/256M/none virt/256M/wc virt/256M/uncached}
 [ "${VGM_FULL:-0}" = 1 ] && FULL_CELLS=$CELLS
 out=$RESULTS/run-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 ln -sfn "$out" "$RESULTS/latest"
 
+# the kernels a cell boots: virt is the arm64 guest's
+kernels_for() { # FIRMWARE
+	local k
+	for k in $KERNELS; do if [ "$1" = virt ]; then echo "$k-arm64"; else echo "$k"; fi; done
+}
+ARCHES=$(for c in $CELLS; do case $c in virt/*) echo arm64 ;; *) echo x86_64 ;; esac; done | sort -u)
+
 "$TOP/scripts/kernel-source.sh"
 "$TOP/scripts/host-chroot.sh"
 "$TOP/scripts/host-shim.sh"
-for k in $KERNELS; do "$TOP/scripts/kernel-build.sh" "$k"; done
-"$TOP/scripts/igt-build.sh"
+for a in $ARCHES; do
+	[ "$a" = arm64 ] && "$TOP/scripts/guest-root.sh" arm64
+	for k in $(kernels_for "$([ "$a" = arm64 ] && echo virt)"); do "$TOP/scripts/kernel-build.sh" "$k"; done
+	"$TOP/scripts/igt-build.sh" "$a"
+done
 
-step "running the matrix: kernels [$KERNELS] x $(echo $CELLS | wc -w) cells -> $out"
+step "running the matrix: kernels [$KERNELS] ($(echo $ARCHES)) x $(echo $CELLS | wc -w) cells -> $out"
 start=$(date +%s)
 # One guest (and the baseline's second boot): kernel $1, firmware $2, window $3, host mode $4.
 run_cell() {
 	local k=$1 f=$2 w=$3 m=$4 d up filter t attempts a
 	d=$out/$k/$f/$w/${m//:/_}
 	mkdir -p "$d/tests"
-	cp "$CACHE"/igt/bin/* "$d/tests/"
+	if [ "$f" = virt ]; then cp "$CACHE"/igt-arm64/bin/* "$d/tests/"; else cp "$CACHE"/igt/bin/* "$d/tests/"; fi
 	# The operation subtests (lifetime, gup, abuse: fork, mremap, revoke,
 	# window capacity ...) take the same driver path for every attribute;
 	# their results differ only between classes of cells, so they run in
@@ -82,10 +104,11 @@ run_cell() {
 	[ "$m" = passthrough ] && up=1
 	# upstream drm_virtgpu (about 50 s) does not depend on the window or
 	# the firmware: one passthrough cell runs it
-	[ "$f/$w/$m" = "${VGM_UPSTREAM_CELL:-seabios/4G/passthrough}" ] && upigt=1
+	# (and one of the arm64 guest)
+	case $f/$w/$m in "${VGM_UPSTREAM_CELL:-seabios/4G/passthrough}" | virt/256M/passthrough) upigt=1 ;; esac
 	# a host whose answer changes at every MAP_BLOB only makes sense
 	# for the subtest that remaps and checks each answer in turn
-	case $m in seq:*) filter=hook-remap-answers ;; esac
+	case $m in seq:*) filter='hook-remap-answers|remap-mprotect' ;; esac
 	# a host that answers MAP_BLOB late is there for the killed waiters
 	# and the pending query (igt_runner -t takes a regex, matched
 	# anywhere in igt@binary@subtest)
@@ -95,7 +118,7 @@ run_cell() {
 	# warn at the last close), so it runs only when asked for
 	[ "${VGM_DEVICE_REMOVE:-0}" = 1 ] && case $m in slow:*) filter="$filter|device-remove" ;; esac
 	{
-		echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_UPSTREAM_IGT=$upigt VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
+		echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_UPSTREAM_IGT=$upigt VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_VKMARK=${VGM_VKMARK:-1} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
 		cat "$TOP/scripts/guest-job.sh"
 	} >"$d/job.in"
 	# the guest's budget: boot, KUnit and probe, igt_runner's
@@ -123,7 +146,7 @@ run_cell() {
 PARALLEL=${VGM_PARALLEL:-2}
 for c in $CELLS; do
 	f=${c%%/*} w=${c#*/} m=${w#*/} w=${w%%/*}
-	for k in $KERNELS; do
+	for k in $(kernels_for "$f"); do
 		while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do wait -n || true; done
 		run_cell "$k" "$f" "$w" "$m" &
 	done

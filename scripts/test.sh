@@ -30,6 +30,8 @@ check "igt harness self-test (with the real igt_runner)" \
 check "pristine 7.2 kernel builds" "$TOP/scripts/kernel-build.sh" stock
 check "our virtio-gpu module builds against it" "$TOP/scripts/kernel-build.sh" ours
 check "our driver built in links" "$TOP/scripts/kernel-build.sh" builtin
+check "arm64 guest: its Debian root, the stock kernel and our module (cross-built)" \
+	bash -c "'$TOP/scripts/guest-root.sh' arm64 && '$TOP/scripts/kernel-build.sh' stock-arm64 && '$TOP/scripts/kernel-build.sh' ours-arm64"
 check "patch series: format-patch + checkpatch --strict + every commit builds" "$TOP/scripts/check.sh" patches
 check "W=1 + sparse clean" "$TOP/scripts/check.sh" build
 check "driver cross-builds (arm64, riscv64, i386)" "$TOP/scripts/check.sh" cross
@@ -37,11 +39,17 @@ check "driver cross-builds (arm64, riscv64, i386)" "$TOP/scripts/check.sh" cross
 # firmware): the moved window and its Mesa clients (SeaBIOS 256M), the
 # window-capacity cell (SeaBIOS 256M wc), every host mode above 4 GiB
 # (SeaBIOS 4G), the uncachable aperture of UEFI firmware with cached
-# (refusal), none (UC-) and wc, and Mesa there (OVMF 4G)
+# (refusal), none (UC-) and wc, and Mesa there (OVMF 4G); the arm64 guest
+# (virt) with Mesa, with an uncached host (Normal-NC, unaligned stores,
+# and the operation subtests) and with a host whose answer changes
+# (remap + mprotect)
 TEST_CELLS="seabios/256M/passthrough seabios/256M/wc
 $(for m in passthrough none cached uncached wc undefined raw:0x103 error seq:wc,uncached,none,cached,undefined,raw:0x103,error slow:3000; do echo "seabios/4G/$m"; done)
-ovmf/256M/cached ovmf/256M/none ovmf/256M/wc ovmf/4G/passthrough"
-check "run matrix: KUnit, IGT suite, drm_virtgpu (report verdict)" env VGM_CELLS="${VGM_CELLS:-$TEST_CELLS}" "$TOP/scripts/run.sh"
+ovmf/256M/cached ovmf/256M/none ovmf/256M/wc ovmf/4G/passthrough
+virt/256M/passthrough virt/256M/uncached virt/256M/seq:cached,wc,uncached"
+# vkmark is a benchmark (not gated): make run only
+check "run matrix: KUnit, IGT suite, drm_virtgpu (report verdict)" env VGM_CELLS="${VGM_CELLS:-$TEST_CELLS}" \
+	VGM_VKMARK="${VGM_VKMARK:-0}" "$TOP/scripts/run.sh"
 echo
 printf '%s\n' "${names[@]}"
 echo "total time: $(($(date +%s) - t0)) s"
