@@ -60,7 +60,7 @@ int main(void)
 	}
 	for (i = 0; i < SIZE; i += 4096)
 		p[i / 4] = (uint32_t)i;
-	if (!vgm_ptdump_read(&pt)) {
+	if (!vgm_ptdump_read(&pt, (const void *)p, SIZE)) {
 		vgm_ptdump_span(&pt, (uintptr_t)p, SIZE, &s);
 		snprintf(pte, sizeof(pte), "%s%s%s", vgm_cache_name(s.cache),
 			 s.pmd_bytes ? " pmd" : "", s.pte_bytes ? " pte" : "");
