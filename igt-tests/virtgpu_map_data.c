@@ -70,7 +70,10 @@
  *		arm64 the stock driver maps host-uncached blobs with
  *		pgprot_noncached(), Device-nGnRnE, where the first unaligned
  *		store (or DC ZVA) raises SIGBUS (alignment fault); Normal-NC
- *		and x86's UC- take any alignment.
+ *		and x86's UC- take any alignment. (With FEAT_MOPS, glibc's
+ *		memset/memcpy are SET and CPY instructions, which QEMU's TCG
+ *		runs on Device memory without alignment faults: the arm64
+ *		guest is a Neoverse N1, as most arm64 hardware has no MOPS.)
  */
 
 #include <errno.h>
