@@ -80,9 +80,10 @@ def mtrr_at(d, addr):
             base, size = int(m.group(1), 16), int(m.group(2)) * SIZES[m.group(3)]
             if base <= addr < base + size:
                 return {"uncachable": "UC", "write-back": "WB", "write-combining": "WC"}.get(m.group(4), m.group(4))
-    if read(os.path.join(d, "mtrr.txt")) is not None:
-        return "WB (default)"
-    return "none (arm64)" if "arm64" in d else "?"
+    mtrr = read(os.path.join(d, "mtrr.txt"))
+    if mtrr is None:
+        return "?"
+    return "WB (default)" if mtrr.strip() else "none (no MTRRs)"
 
 
 def mesa_summary(d):
@@ -276,7 +277,7 @@ def main():
     for r in [hdr] + rows:
         print("  ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)).rstrip())
     # the attribute table: one line per run, what the probe read in the guest
-    print("\nattribute table (probe: 4 MiB host-visible blob; PTE bits from the guest's ptdump)")
+    print("\nattribute table (probe: 4 MiB host-visible blob; the guest's own PTEs: x86 ptdump, arm64 vgm_ptewalk)")
     summary = {}
     for r in rows:
         if r[3] in ("kunit", "mesa"):

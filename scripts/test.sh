@@ -46,7 +46,7 @@ check "driver cross-builds (arm64, riscv64, i386)" "$TOP/scripts/check.sh" cross
 TEST_CELLS="seabios/256M/passthrough seabios/256M/wc
 $(for m in passthrough none cached uncached wc undefined raw:0x103 error seq:wc,uncached,none,cached,undefined,raw:0x103,error slow:3000; do echo "seabios/4G/$m"; done)
 ovmf/256M/cached ovmf/256M/none ovmf/256M/wc ovmf/4G/passthrough
-virt/256M/passthrough virt/256M/uncached virt/256M/seq:cached,wc,uncached"
+virt/256M/passthrough virt/256M/uncached virt/256M/seq:wc,uncached,none,cached,undefined,raw:0x103,error"
 # vkmark is a benchmark (not gated): make run only
 check "run matrix: KUnit, IGT suite, drm_virtgpu (report verdict)" env VGM_CELLS="${VGM_CELLS:-$TEST_CELLS}" \
 	VGM_VKMARK="${VGM_VKMARK:-0}" "$TOP/scripts/run.sh"
