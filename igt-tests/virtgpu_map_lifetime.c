@@ -1207,9 +1207,9 @@ static void span_types(const struct vgm_span *s, char *buf, size_t n)
  * pte_modify() (and pmd_modify()) takes the memory type (AttrIndx) of the
  * entries it changes from the new protection, which mprotect() derives
  * from the VMA's vm_page_prot: the driver set that at mmap(), from the
- * answer of then. Unless the driver brings vm_page_prot up to date
- * (vm_ops->mprotect), mprotect() puts the old answer's type back into
- * entries that faults gave the new one. x86's pte_modify() keeps the
+ * answer of then. A driver that maps such a VMA with the new answer's
+ * type lets mprotect() put the old type back into entries that faults gave
+ * the new one; ours refuses the VMA (SIGBUS). x86's pte_modify() keeps the
  * entries' cache bits (_PAGE_CHG_MASK): there it holds on either driver.
  * Expected types from the host's answers file, types seen from the page
  * tables.

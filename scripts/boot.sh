@@ -65,7 +65,7 @@ esac
 accel=tcg
 # KVM is opt-in (VGM_ACCEL=kvm): nested KVM on these machines fails to
 # emulate some guest instructions; TCG is what CI has.
-[ "${VGM_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ] && accel=kvm
+[ "${VGM_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ] && [ "$garch" = x86_64 ] && accel=kvm
 smp=${VGM_SMP:-2}
 # Without ACPI the guest has no HPET/PM timer to calibrate the TSC against
 # and may fall back to jiffies (4 ms steps, and no clock at all while QEMU's
@@ -89,7 +89,9 @@ step "boot $variant kernel ($garch), $fw, host map_info=$mapinfo, hostmem=$hostm
 # (measured), and pointer authentication makes TCG slower.
 case $garch in
 x86_64) qemu="qemu-system-x86_64 -machine q35,accel=$accel -cpu max -vga none" ;;
-arm64) qemu="qemu-system-aarch64 -machine virt,gic-version=3,accel=tcg -cpu ${VGM_ARM64_CPU:-neoverse-n1}" ;;
+arm64)
+	qemu="qemu-system-aarch64 -machine virt,gic-version=3,accel=tcg -cpu ${VGM_ARM64_CPU:-neoverse-n1}"
+	;;
 esac
 # the chroot side: Xvfb for QEMU's GL display, then QEMU
 cat >"$rundir/host.sh" <<HOST

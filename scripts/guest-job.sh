@@ -69,7 +69,7 @@ if [ "$VGM_UPSTREAM" = 1 ]; then
 			[ $rc -ne 2 ] && break
 		done
 		echo "$r" | sed 's/^/  /'
-		v=$(echo "$r" | grep -m1 -o 'type [0-9]* [A-Z_|]*: PTE [^,]*' | sed 's/^\(type [0-9]*\) \([A-Z_|]*\): PTE \(.*\)/\3, \1 \2/')
+		v=$(echo "$r" | grep -m1 -o 'type [0-9]* [A-Z_|]*: PTE [^(,]*' | sed 's/^\(type [0-9]*\) \([A-Z_|]*\): PTE \(.*\)/\3, \1 \2/')
 		case $rc in 0) echo "mesa: vkmap: pass: PTE $v (try $i, $(since $t0) s)" ;; *) echo "mesa: vkmap: fail: exit $rc: $(echo "$r" | tail -n1) (try $i, $(since $t0) s)" ;; esac
 		for a in "draw" "read" "draw coherent" "read coherent" "draw client-storage" "read client-storage"; do
 			step "mesa: bufferstorage-persistent $a" >&2

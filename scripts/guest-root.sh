@@ -9,7 +9,9 @@
 #
 # debootstrap's second stage and apt run the tree's own binaries through
 # qemu-user (the host's qemu-user-static, registered with binfmt_misc with
-# the fix-binary flag, so that the chroot needs no copy of it).
+# the fix-binary flag, so that the chroot needs no copy of it): only while
+# the tree is made. Nothing runs in it afterwards (the suite is
+# cross-built against it, scripts/igt-build.sh).
 STEP=guest-root
 . "$(dirname "$0")/common.sh"
 
@@ -44,19 +46,24 @@ binfmt() {
 	[ -e /proc/sys/fs/binfmt_misc/register ] ||
 		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
 		die "cannot mount binfmt_misc (needed to run $garch binaries)"
-	[ -e "/proc/sys/fs/binfmt_misc/qemu-$qarch" ] && return 0
-	local f=/usr/share/binfmts/qemu-$qarch magic mask
+	local reg=/proc/sys/fs/binfmt_misc/qemu-$qarch f=/usr/share/binfmts/qemu-$qarch magic mask interp
+	interp=$(awk '$1 == "interpreter" { print $2 }' "$f")
+	# an existing registration must open the interpreter at registration
+	# time (F): the chroot has no copy of it
+	if [ -e "$reg" ]; then
+		grep -q '^flags: .*F' "$reg" && grep -q "^interpreter $interp\$" "$reg" && return 0
+		echo -1 >"$reg" || die "cannot replace the binfmt_misc entry qemu-$qarch (it lacks the F flag)"
+	fi
 	magic=$(awk '$1 == "magic" { print $2 }' "$f")
 	mask=$(awk '$1 == "mask" { print $2 }' "$f")
-	[ -n "$magic" ] && [ -n "$mask" ] || die "no binfmt description in $f"
-	echo ":qemu-$qarch:M::$magic:$mask:/usr/bin/qemu-$qarch-static:F" >/proc/sys/fs/binfmt_misc/register ||
-		die "could not register qemu-$qarch-static with binfmt_misc"
+	[ -n "$magic" ] && [ -n "$mask" ] && [ -x "$interp" ] || die "no usable binfmt description in $f"
+	echo ":qemu-$qarch:M::$magic:$mask:$interp:F" >/proc/sys/fs/binfmt_misc/register ||
+		die "could not register $interp with binfmt_misc"
 }
 
-# every time: building our tests in the tree runs its gcc
-binfmt
 if [ ! -f "$ROOT/.complete" ]; then
 	need_host_pkgs debootstrap debian-archive-keyring
+	binfmt
 	if [ -n "$(mounts_under "$ROOT")" ]; then
 		die "refusing to delete $ROOT: it still has mounts"
 	fi
@@ -83,4 +90,4 @@ if [ ! -f "$ROOT/.complete" ]; then
 	touch "$ROOT/.complete"
 fi
 ln -sfn "$ROOT" "$CACHE/guestroot-$garch"
-info "$garch guest root ready: $ROOT (mesa $(chroot "$ROOT" dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo '?'))"
+info "$garch guest root ready: $ROOT (mesa $(dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo '?'))"

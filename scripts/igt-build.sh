@@ -37,7 +37,11 @@ if [ "$garch" = x86_64 ]; then
 else
 	need_host_pkgs gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
 	build() {
-		make -s -C "$src/$1" CC="aarch64-linux-gnu-gcc --sysroot=$ROOT" AR=aarch64-linux-gnu-ar \
+		# the root's libraries first, ahead of the host's own arm64
+		# cross libc (libc6-dev-arm64-cross, older) where it is installed
+		local lib=$ROOT/usr/lib/aarch64-linux-gnu
+		make -s -C "$src/$1" AR=aarch64-linux-gnu-ar \
+			CC="aarch64-linux-gnu-gcc --sysroot=$ROOT -B$lib/ -L$lib -Wl,-rpath-link,$lib" \
 			DRM_CFLAGS="-I$ROOT/usr/include/libdrm" "${@:2}" >&2
 	}
 fi

@@ -21,7 +21,6 @@ variant=${1:-stock}
 # VGM_FLAVOR=debug: the same builds with configs/debug.config on top
 # (KASAN, lockdep, DEBUG_VM), as variants stock-debug and ours-debug
 FLAVOR=${VGM_FLAVOR:-base}
-case $variant in *-debug) FLAVOR=debug ;; esac
 SUFFIX=
 # The guest's architecture: x86_64, or arm64 for the variants stock-arm64
 # and ours-arm64 (cross-built with Debian's gcc-aarch64-linux-gnu)
@@ -33,6 +32,8 @@ case $variant in
 	need_host_pkgs gcc-aarch64-linux-gnu
 	;;
 esac
+# (ours-debug-arm64: the arm64 suffix first, as run.sh appends it)
+case $variant in *-debug) FLAVOR=debug ;; esac
 FRAGMENTS=("$TOP/configs/base.config" "$TOP/configs/$KARCH.config")
 if [ "$FLAVOR" = debug ]; then
 	SUFFIX=$SUFFIX-debug

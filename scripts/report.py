@@ -176,18 +176,24 @@ def arch_of(kernel):
     return "arm64" if "-arm64" in kernel else "x86_64"
 
 
-def pin_write(rows, pindir):
-    """One file per guest architecture of the run (expectations/ARCH.txt):
-    pinning an x86_64 run leaves the arm64 file alone, and the reverse."""
+def pin_write(rows, cells, pindir):
+    """One file per guest architecture (expectations/ARCH.txt). The cells
+    of the run replace their lines; the lines of cells that did not run
+    stay (pinning make test's cells keeps make run's others), and so do
+    the other architectures' files."""
     written = []
     for arch in sorted({arch_of(r[0]) for r in rows}):
         path = os.path.join(pindir, f"{arch}.txt")
+        keep = [line for line in (read(path) or "").splitlines()
+                if line.split("#", 1)[0].split() and
+                tuple(line.split()[:4]) not in cells]
+        new = [f"{r[0]} {r[1].replace('/', ' ')} {r[2]} {r[3]}@{r[4]} {r[5]}"
+               for r in rows if r[3] != "mesa" and arch_of(r[0]) == arch]
         with open(path, "w") as f:
             f.write("# Pinned results: kernel firmware window host test@subtest result[|result]\n"
                     "# (scripts/report.py --pin RUNDIR writes it from a run; review the diff)\n")
-            for r in sorted(rows):
-                if r[3] != "mesa" and arch_of(r[0]) == arch:
-                    f.write(f"{r[0]} {r[1].replace('/', ' ')} {r[2]} {r[3]}@{r[4]} {r[5]}\n")
+            for line in sorted(set(keep) | set(new)):
+                f.write(line + "\n")
         written.append(path)
     return written
 
@@ -302,7 +308,7 @@ def main():
     for k, c in sorted(counts.items()):
         print(f"{k}: " + ", ".join(f"{n} {r}" for r, n in sorted(c.items())))
     if pin:
-        for path in pin_write(rows, pinned):
+        for path in pin_write(rows, cells, pinned):
             print(f"\npinned the results of its architecture into {os.path.relpath(path)}")
     elif os.environ.get("VGM_PIN", "1") == "1":
         n = pin_check(rows, cells, pinned, problems)

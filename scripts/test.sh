@@ -4,8 +4,10 @@
 #   2. kernel builds: pristine (baseline), ours as a module, ours built in
 #   3. checkpatch --strict on the generated series; W=1 + sparse; the driver
 #      cross-built with W=1 for arm64, riscv64 and i386 (check.sh cross)
+#   3b. the arm64 guest: its Debian root and kernels (VGM_ARM64=0: not)
 #   4. the run matrix (KUnit in the guest, our IGT suite, upstream
-#      drm_virtgpu, on the stock and our kernel), judged by report.py
+#      drm_virtgpu, on the stock and our kernel; x86_64 under SeaBIOS and
+#      OVMF, and three arm64 cells), judged by report.py
 STEP=test
 . "$(dirname "$0")/common.sh"
 passed=0 failed=0 names=()
@@ -30,8 +32,15 @@ check "igt harness self-test (with the real igt_runner)" \
 check "pristine 7.2 kernel builds" "$TOP/scripts/kernel-build.sh" stock
 check "our virtio-gpu module builds against it" "$TOP/scripts/kernel-build.sh" ours
 check "our driver built in links" "$TOP/scripts/kernel-build.sh" builtin
-check "arm64 guest: its Debian root, the stock kernel and our module (cross-built)" \
-	bash -c "'$TOP/scripts/guest-root.sh' arm64 && '$TOP/scripts/kernel-build.sh' stock-arm64 && '$TOP/scripts/kernel-build.sh' ours-arm64"
+# VGM_ARM64=0 leaves the arm64 guest out (its root needs binfmt_misc and
+# qemu-user-static as root, its first build about 40 minutes): said in the
+# summary, never silently
+ARM64=${VGM_ARM64:-1}
+if [ "$ARM64" = 1 ]; then
+	check "arm64 guest: its Debian root, the stock kernel and our module (cross-built)" \
+		bash -c '"$1/scripts/guest-root.sh" arm64 && "$1/scripts/kernel-build.sh" stock-arm64 &&
+			"$1/scripts/kernel-build.sh" ours-arm64' _ "$TOP"
+fi
 check "patch series: format-patch + checkpatch --strict + every commit builds" "$TOP/scripts/check.sh" patches
 check "W=1 + sparse clean" "$TOP/scripts/check.sh" build
 check "driver cross-builds (arm64, riscv64, i386)" "$TOP/scripts/check.sh" cross
@@ -45,13 +54,15 @@ check "driver cross-builds (arm64, riscv64, i386)" "$TOP/scripts/check.sh" cross
 # (remap + mprotect)
 TEST_CELLS="seabios/256M/passthrough seabios/256M/wc
 $(for m in passthrough none cached uncached wc undefined raw:0x103 error seq:wc,uncached,none,cached,undefined,raw:0x103,error slow:3000; do echo "seabios/4G/$m"; done)
-ovmf/256M/cached ovmf/256M/none ovmf/256M/wc ovmf/4G/passthrough
+ovmf/256M/cached ovmf/256M/none ovmf/256M/wc ovmf/4G/passthrough"
+[ "$ARM64" = 1 ] && TEST_CELLS="$TEST_CELLS
 virt/256M/passthrough virt/256M/uncached virt/256M/seq:wc,uncached,none,cached,undefined,raw:0x103,error"
 # vkmark is a benchmark (not gated): make run only
 check "run matrix: KUnit, IGT suite, drm_virtgpu (report verdict)" env VGM_CELLS="${VGM_CELLS:-$TEST_CELLS}" \
 	VGM_VKMARK="${VGM_VKMARK:-0}" "$TOP/scripts/run.sh"
 echo
 printf '%s\n' "${names[@]}"
+[ "$ARM64" = 1 ] || names+=("NOTE the arm64 guest was left out (VGM_ARM64=0)")
 echo "total time: $(($(date +%s) - t0)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

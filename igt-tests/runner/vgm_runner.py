@@ -22,11 +22,17 @@ What it does is igt_runner's, for the subset this project uses:
     of level warning or worse makes a pass "dmesg-warn" and a failure
     "dmesg-fail", as igt_runner's default dmesg-warn level (4) does;
   - RESULTS_DIR/results.json has igt_runner's format (results_version 10:
-    tests with out, err, dmesg, result, time; totals; runtimes).
+    tests with out, err, dmesg, result, time; totals; runtimes), written
+    after every subtest;
+  - a subtest is waited for as a process; one a kill does not end within
+    10 s (an uninterruptible wait) is left behind as a timeout.
+What differs from igt_runner: only WARNING lines on stderr make a pass a
+warn (resultgen: any line that is not one of its markers).
 The harness self-test runs its cases under both runners and compares the
 results (igt-tests/selftest/run.sh).
 """
 import argparse
+import errno
 import json
 import os
 import platform
@@ -63,7 +69,8 @@ def kmsg_open():
 
 
 def kmsg_read(fd):
-    """The records written since kmsg_open(): [(level, text)]."""
+    """The records written since kmsg_open(): [(level, text)]; continuation
+    records ('c' flag) are left out, as igt_runner leaves them out."""
     out = []
     if fd is None:
         return out
@@ -72,8 +79,10 @@ def kmsg_read(fd):
             rec = os.read(fd, 8192).decode(errors="replace")
         except BlockingIOError:
             break
-        except OSError:  # EPIPE: records overwritten; go on
-            continue
+        except OSError as e:
+            if e.errno == errno.EPIPE:  # records overwritten: go on
+                continue
+            break
         if not rec:
             break
         head, _, msg = rec.partition(";")
@@ -83,24 +92,36 @@ def kmsg_read(fd):
             ts = int(fields[2]) / 1e6
         except (ValueError, IndexError):
             continue
+        if len(fields) > 3 and fields[3].startswith("c"):
+            continue
         out.append((level, f"<{level}> [{ts:.6f}] {msg.splitlines()[0] if msg else ''}"))
     os.close(fd)
     return out
 
 
-def run_one(binary, sub, timeout):
-    """Run one subtest: (exit status or 'timeout', stdout, stderr, seconds)."""
+def run_one(binary, sub, timeout, scratch):
+    """Run one subtest: (exit status or 'timeout', stdout, stderr, seconds).
+    The process is waited for, not its pipes (a child that keeps them open
+    does not hold the runner); one that a kill does not end within 10 s (a
+    task in an uninterruptible wait) is left behind as a timeout."""
     start = time.monotonic()
-    p = subprocess.Popen([binary, "--run-subtest", sub], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-        status = p.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, 9)
-        out, err = p.communicate()
-        status = "timeout"
-    return status, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - start
+    with open(os.path.join(scratch, "out.txt"), "w+b") as fo, \
+            open(os.path.join(scratch, "err.txt"), "w+b") as fe:
+        p = subprocess.Popen([binary, "--run-subtest", sub], stdout=fo, stderr=fe,
+                             start_new_session=True)
+        try:
+            status = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            status = "timeout"
+            try:
+                os.killpg(p.pid, 9)
+                p.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        secs = time.monotonic() - start
+        fo.seek(0)
+        fe.seek(0)
+        return (status, fo.read().decode(errors="replace"), fe.read().decode(errors="replace"), secs)
 
 
 def result_of(sub, status, out, err):
@@ -111,7 +132,7 @@ def result_of(sub, status, out, err):
         return "crash"
     if m:
         return RESULT_OF_LINE[m[-1].group(2)]
-    return {0: "pass", 77: "skip", 98: "fail", 112: "abort"}.get(status, "fail")
+    return {0: "pass", 77: "skip", 79: "skip", 98: "fail", 112: "abort"}.get(status, "fail")
 
 
 WARNING = re.compile(r"^(?:\[ *[0-9.]+\] )?\([^)]*\) (?:\S+-)?WARNING: ", re.M)
@@ -125,7 +146,21 @@ def with_warnings(result, err):
 def with_dmesg(result, warn):
     if not warn:
         return result
-    return {"pass": "dmesg-warn", "fail": "dmesg-fail"}.get(result, result)
+    return {"pass": "dmesg-warn", "warn": "dmesg-warn", "fail": "dmesg-fail"}.get(result, result)
+
+
+def write_results(where, tests, runtimes, elapsed):
+    """results.json as igt_runner writes it (results_version 10)."""
+    totals = {r: 0 for r in RESULTS}
+    for t in tests.values():
+        totals[t["result"]] = totals.get(t["result"], 0) + 1
+    doc = {"__type__": "TestrunResult", "results_version": 10, "name": "vgm-results",
+           "uname": " ".join(platform.uname()), "cmdline": sys.argv,
+           "time_elapsed": {"__type__": "TimeAttribute", "start": 0.0, "end": elapsed},
+           "tests": tests, "totals": {"": totals, "root": totals}, "runtimes": runtimes}
+    with open(os.path.join(where, "results.json.new"), "w") as f:
+        json.dump(doc, f, indent=1)
+    os.replace(os.path.join(where, "results.json.new"), os.path.join(where, "results.json"))
 
 
 def main():
@@ -166,7 +201,7 @@ def main():
         if left is not None:
             timeout = min(timeout or left, left)
         k = kmsg_open()
-        status, out, err, secs = run_one(path, sub, timeout)
+        status, out, err, secs = run_one(path, sub, timeout, a.results)
         dmesg = kmsg_read(k)
         warn = any(lvl <= 4 for lvl, _ in dmesg)
         text = "\n".join(line for _, line in dmesg)
@@ -181,15 +216,9 @@ def main():
                          "end": float(d.group(3) or 0)}}
         rt = runtimes.setdefault(f"igt@{b}", {"time": {"__type__": "TimeAttribute", "start": 0.0, "end": 0.0}})
         rt["time"]["end"] += secs
-    totals = {r: 0 for r in RESULTS}
-    for t in tests.values():
-        totals[t["result"]] = totals.get(t["result"], 0) + 1
-    doc = {"__type__": "TestrunResult", "results_version": 10, "name": "vgm-results",
-           "uname": " ".join(platform.uname()), "cmdline": sys.argv,
-           "time_elapsed": {"__type__": "TimeAttribute", "start": 0.0, "end": time.monotonic() - t0},
-           "tests": tests, "totals": {"": totals, "root": totals}, "runtimes": runtimes}
-    with open(os.path.join(a.results, "results.json"), "w") as f:
-        json.dump(doc, f, indent=1)
+        # after every subtest: a guest stopped midway keeps what ran
+        write_results(a.results, tests, runtimes, time.monotonic() - t0)
+    write_results(a.results, tests, runtimes, time.monotonic() - t0)
     print(f"vgm_runner: {len(tests)} results in {a.results}/results.json", flush=True)
     return 0
 
