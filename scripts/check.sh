@@ -200,6 +200,12 @@ case $what in
 patches) check_patches ;;
 build) check_build ;;
 cross) check_cross ;;
-all) check_patches && check_build && check_cross ;;
+# (one after another, not with &&: set -e does not stop a function that
+# is part of an && list, and a failing step inside it would go unseen)
+all)
+	check_patches
+	check_build
+	check_cross
+	;;
 *) die "usage: check.sh [patches|build|cross|all]" ;;
 esac

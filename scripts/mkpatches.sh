@@ -33,7 +33,7 @@ grep -vE '^\s*(#|$)' "$TOP/patches/series" | while read -r p; do
 	# (a commit may only give files of ours their final content: no diff)
 	if grep -qE '^\+\+\+ b/' "$pf"; then
 		grep -E '^\+\+\+ b/' "$pf" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
-			[ -e "$G/$f" ] && cp "$G/$f" "$G/$f.vgm" && mv "$G/$f.vgm" "$G/$f"
+			if [ -e "$G/$f" ]; then cp "$G/$f" "$G/$f.vgm" && mv "$G/$f.vgm" "$G/$f"; fi
 		done
 		patch -d "$G" -p1 -s --no-backup-if-mismatch -F0 <"$pf" || die "$p does not apply"
 	fi

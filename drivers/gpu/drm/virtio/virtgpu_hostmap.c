@@ -604,6 +604,30 @@ static pgprot_t hostmap_vma_prot(const struct virtio_gpu_hostmap *hm,
 	return pgprot_decrypted(hostmap_platform_prot(hm, prot));
 }
 
+/**
+ * virtio_gpu_hostmap_vma_current - is a mapping of the host's current type?
+ * @hm: the blob's mapping state, with the host's answer
+ * @vma: a user mapping of the blob
+ *
+ * Compares the memory type of @vma's vm_page_prot, which it got at mmap()
+ * time, with the one of the current answer, as mm keeps a type across
+ * vma_set_page_prot(): through pgprot_modify() over the VMA's base
+ * protection. A vm_page_prot that mm rebuilt read-only for soft-dirty
+ * tracking, or without pgprot_decrypted()'s bits (arm64 realms), still has
+ * the type it was made with.
+ *
+ * Return: true if faults may map @vma with the current answer's protection.
+ */
+bool virtio_gpu_hostmap_vma_current(const struct virtio_gpu_hostmap *hm,
+				    struct vm_area_struct *vma)
+{
+	pgprot_t base = vm_get_page_prot(vma->vm_flags);
+
+	return pgprot_val(pgprot_modify(vma->vm_page_prot, base)) ==
+	       pgprot_val(pgprot_modify(hostmap_vma_prot(hm, vma), base));
+}
+EXPORT_SYMBOL_IF_KUNIT(virtio_gpu_hostmap_vma_current);
+
 static struct virtio_gpu_object_vram *vma_to_vram(struct vm_area_struct *vma)
 {
 	struct drm_gem_object *obj = vma->vm_private_data;
@@ -689,8 +713,13 @@ static vm_fault_t hostmap_insert(struct vm_fault *vmf, unsigned int order,
 	if (!order)
 		return hostmap_insert_ptes(vmf, pfn, pgoff, max_pages, prot);
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
-	/* PMD entries take the VMA's protection, which is @prot (see the caller) */
-	if (order == PMD_ORDER)
+	/*
+	 * PMD entries take the VMA's protection: only while it is @prot (the
+	 * caller checked the memory type; a vm_page_prot made read-only for
+	 * soft-dirty tracking differs in more)
+	 */
+	if (order == PMD_ORDER &&
+	    pgprot_val(prot) == pgprot_val(vmf->vma->vm_page_prot))
 		return vmf_insert_pfn_pmd(vmf, pfn, vmf->flags & FAULT_FLAG_WRITE);
 #endif
 	return VM_FAULT_FALLBACK;
@@ -767,16 +796,18 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 		 * mprotect() would give its PTEs back (pte_modify() takes the
 		 * type from it on arm64, riscv and powerpc) and which PMD
 		 * entries get: it is not mapped with the new type either.
-		 * Userspace maps the blob again.
+		 * The task gets SIGBUS (by default it dies: Mesa does not
+		 * expect it); RESOURCE_INFO reports the new caching, and a
+		 * new mapping has it.
 		 */
-		prot = hostmap_vma_prot(hm, vma);
-		if (pgprot_val(prot) != pgprot_val(vma->vm_page_prot)) {
-			drm_dbg_driver(obj->dev,
-				       "resource %u: mapped under an earlier host answer with another memory type: SIGBUS, map it again\n",
-				       vram_res(vram));
+		if (!virtio_gpu_hostmap_vma_current(hm, vma)) {
+			drm_dbg_ratelimited(obj->dev,
+					    "resource %u: mapped under an earlier host answer with another memory type: SIGBUS\n",
+					    vram_res(vram));
 			ret = VM_FAULT_SIGBUS;
 			break;
 		}
+		prot = hostmap_vma_prot(hm, vma);
 		ret = hostmap_insert(vmf, order, pfn, pgoff,
 				     (obj->size >> PAGE_SHIFT) - pgoff, prot);
 		break;
@@ -878,7 +909,7 @@ static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
 		goto out;
 	/* not through a mapping its faults refuse (see the fault handler) */
 	if (hm->state == VIRTIO_GPU_HOSTMAP_MAPPED &&
-	    pgprot_val(hostmap_vma_prot(hm, vma)) == pgprot_val(vma->vm_page_prot))
+	    virtio_gpu_hostmap_vma_current(hm, vma))
 		ret = hostmap_copy(vram, offset, buf, len, write);
 	else
 		ret = -EIO;

@@ -85,6 +85,8 @@ int virtio_gpu_map_attr_check(enum virtio_gpu_map_attr attr, bool strict);
 pgprot_t virtio_gpu_map_attr_pgprot(enum virtio_gpu_map_attr attr,
 				    pgprot_t base);
 u32 virtio_gpu_hostmap_caching(const struct virtio_gpu_hostmap *hm);
+bool virtio_gpu_hostmap_vma_current(const struct virtio_gpu_hostmap *hm,
+				    struct vm_area_struct *vma);
 
 void virtio_gpu_hostmap_init(struct virtio_gpu_object_vram *vram);
 void virtio_gpu_hostmap_fini(struct virtio_gpu_object_vram *vram);

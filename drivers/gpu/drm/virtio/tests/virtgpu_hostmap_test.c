@@ -159,6 +159,31 @@ static void virtgpu_test_map_attr_pgprot(struct kunit *test)
 #endif
 }
 
+/*
+ * A mapping keeps the memory type it was made with: faults refuse it once
+ * the host's answer has another type, but not for what mm changes in its
+ * vm_page_prot (soft-dirty tracking rebuilds it without VM_SHARED).
+ */
+static void virtgpu_test_vma_current(struct kunit *test)
+{
+	const vm_flags_t flags = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD |
+				 VM_MAYWRITE | VM_MAYSHARE | VM_PFNMAP | VM_IO;
+	struct virtio_gpu_hostmap hm = { .eff = VIRTIO_GPU_MAP_ATTR_WC };
+	struct vm_area_struct vma = {};
+
+	vm_flags_init(&vma, flags);
+	vma.vm_page_prot = pgprot_decrypted(virtio_gpu_map_attr_pgprot(hm.eff,
+								       vm_get_page_prot(flags)));
+	KUNIT_EXPECT_TRUE(test, virtio_gpu_hostmap_vma_current(&hm, &vma));
+	/* mm's write-notify protection (soft-dirty): read-only, same type */
+	vma.vm_page_prot = pgprot_modify(vma.vm_page_prot,
+					 vm_get_page_prot(flags & ~VM_SHARED));
+	KUNIT_EXPECT_TRUE(test, virtio_gpu_hostmap_vma_current(&hm, &vma));
+	/* the host's answer changed to a type of its own */
+	hm.eff = VIRTIO_GPU_MAP_ATTR_CACHED;
+	KUNIT_EXPECT_FALSE(test, virtio_gpu_hostmap_vma_current(&hm, &vma));
+}
+
 struct caching_case {
 	const char *desc;
 	enum virtio_gpu_hostmap_state state;
@@ -209,6 +234,7 @@ static struct kunit_case virtgpu_hostmap_tests[] = {
 	KUNIT_CASE(virtgpu_test_map_info_decode_all),
 	KUNIT_CASE_PARAM(virtgpu_test_map_attr_check, check_gen_params),
 	KUNIT_CASE(virtgpu_test_map_attr_pgprot),
+	KUNIT_CASE(virtgpu_test_vma_current),
 	KUNIT_CASE_PARAM(virtgpu_test_hostmap_caching, caching_gen_params),
 	{}
 };
