@@ -1060,6 +1060,8 @@ static void check_query(struct vgm_ctx *c, const struct vgm_blob *b,
 			     ri.map_info);
 }
 
+static const int *x86_pat_table(bool *from_msr);
+
 /*
  * A refusal with EOPNOTSUPP: is the platform really unable to do it? On
  * x86, PAT gives WB only where the MTRRs say WB (pat_x_mtrr_type()), and
@@ -1074,6 +1076,16 @@ void vgm_check_platform_refusal(struct vgm_ctx *c, const struct vgm_blob *b,
 	int wb;
 
 #if defined(__x86_64__) || defined(__i386__)
+	if (e->attr != VGM_ATTR_CACHED && !vgm_pat_can_give(e->cache)) {
+		bool msr;
+
+		x86_pat_table(&msr);
+		igt_assert_f(msr, "mmap refused host-%s memory with EOPNOTSUPP, and the PAT MSR cannot be read to cross-check it (/dev/cpu/0/msr)\n",
+			     vgm_attr_name(e->attr));
+		igt_info("no entry of the CPU's PAT table (IA32_PAT) is %s (PAT off, nopat): no PTE can say it, refusal is right\n",
+			 vgm_cache_name(e->cache));
+		return;
+	}
 	igt_assert_f(e->attr == VGM_ATTR_CACHED,
 		     "mmap refused host-%s memory with EOPNOTSUPP, but x86 PAT can always give %s (PAT entries override MTRRs for it)\n",
 		     vgm_attr_name(e->attr), vgm_cache_name(e->cache));
@@ -1355,15 +1367,68 @@ char *vgm_read_file(const char *path, size_t *lenp)
 	return buf;
 }
 
-/* Linux programs the PAT MSR as WB, WC, UC-, UC, WB, WP, UC-, WT */
-static int x86_pat_cache(const struct vgm_ptrange *r)
+/*
+ * The hardware's PAT table (IA32_PAT, MSR 0x277), read once: a PTE's
+ * PAT/PCD/PWT bits index it. Linux programs WB, WC, UC-, UC, WB, WP, UC-,
+ * WT; without PAT (nopat) the register keeps its power-on value WB, WT,
+ * UC-, UC (twice), which has no WC at all. Falls back to Linux's table
+ * when the MSR cannot be read (no msr module): *@from_msr says which.
+ */
+#define MSR_IA32_PAT 0x277
+
+static const int *x86_pat_table(bool *from_msr)
 {
-	static const int pat[8] = {
+	static const int linux_pat[8] = {
 		VGM_CACHE_WB, VGM_CACHE_WC, VGM_CACHE_UC_MINUS, VGM_CACHE_UC,
 		VGM_CACHE_WB, VGM_CACHE_WP, VGM_CACHE_UC_MINUS, VGM_CACHE_WT,
 	};
+	static const int type[8] = {
+		VGM_CACHE_UC, VGM_CACHE_WC, VGM_CACHE_UNKNOWN, VGM_CACHE_UNKNOWN,
+		VGM_CACHE_WT, VGM_CACHE_WP, VGM_CACHE_WB, VGM_CACHE_UC_MINUS,
+	};
+	static int hw[8];
+	static int state; /* 0 not read, 1 from the MSR, -1 Linux's */
+	uint64_t msr;
+	int fd, i;
 
-	return pat[(r->pat ? 4 : 0) | (r->pcd ? 2 : 0) | (r->pwt ? 1 : 0)];
+	if (!state) {
+		state = -1;
+		fd = open("/dev/cpu/0/msr", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (pread(fd, &msr, sizeof(msr), MSR_IA32_PAT) == sizeof(msr)) {
+				for (i = 0; i < 8; i++)
+					hw[i] = type[(msr >> (8 * i)) & 7];
+				state = 1;
+			}
+			close(fd);
+		}
+	}
+	if (from_msr)
+		*from_msr = state == 1;
+	return state == 1 ? hw : linux_pat;
+}
+
+static int x86_pat_cache(const struct vgm_ptrange *r)
+{
+	return x86_pat_table(NULL)[(r->pat ? 4 : 0) | (r->pcd ? 2 : 0) | (r->pwt ? 1 : 0)];
+}
+
+/**
+ * vgm_pat_can_give: whether some PTE can say @cache on this CPU (x86: an
+ * entry of the hardware's PAT table has that type); true elsewhere
+ */
+bool vgm_pat_can_give(int cache)
+{
+	const int *t;
+	int i;
+
+	if (!VGM_X86)
+		return true;
+	t = x86_pat_table(NULL);
+	for (i = 0; i < 8; i++)
+		if (t[i] == cache)
+			return true;
+	return false;
 }
 
 /*
@@ -2020,8 +2085,14 @@ void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what)
 			  what, vgm_arch(), phys, len);
 		return;
 	}
+	if (!vgm_pat_enabled()) {
+		/* nopat: nothing is reserved; the PTE bits alone decide */
+		igt_debug("%s: PAT is off (nopat): no memory type reservation for [0x%" PRIx64 "+0x%" PRIx64 "]\n",
+			  what, phys, len);
+		return;
+	}
 	ret = vgm_pat_list(&m, &n);
-	igt_require_f(ret == 0, "no debugfs x86/pat_memtype_list (PAT disabled?)\n");
+	igt_require_f(ret == 0, "no debugfs x86/pat_memtype_list\n");
 	/* entries come sorted by start; overlapping ones may repeat */
 	for (i = 0; i < n; i++) {
 		uint64_t a = m[i].start > phys ? m[i].start : phys;

@@ -557,6 +557,7 @@ int vgm_wb_room_above_4g(uint64_t size, uint64_t *at, char *why, size_t n);
 int vgm_window_movable(int fd, char *why, size_t n);
 /* x86 PAT is on (debugfs x86/pat_memtype_list exists); false elsewhere */
 bool vgm_pat_enabled(void);
+bool vgm_pat_can_give(int cache);
 /* skips the subtest on other architectures than x86, naming @what needs it */
 void vgm_require_x86(const char *what);
 

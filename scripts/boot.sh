@@ -51,9 +51,13 @@ mkdir -p "$ROOT/mnt/host" "$ROOT/mnt/guestroot" "$GROOT/mnt/host"
 
 # VGM_FIRMWARE: seabios (QEMU's default) or ovmf (UEFI, Debian's ovmf
 # package; the kernel boots through its EFI stub, as distributions do)
-# (arm64: virt, QEMU's direct kernel boot with the machine's device tree)
+# (arm64: virt, QEMU's direct kernel boot with the machine's device tree).
+# FIRMWARE+PARAM boots it with the kernel parameter PARAM added (a matrix
+# dimension of the guest's own: seabios+nopat is SeaBIOS without PAT)
 bios=
 fw=${VGM_FIRMWARE:-$([ "$garch" = arm64 ] && echo virt || echo seabios)}
+fwparams=
+case $fw in *+*) fwparams=$(echo "${fw#*+}" | tr + ' ') fw=${fw%%+*} ;; esac
 case $garch/$fw in
 x86_64/seabios | arm64/virt) ;;
 x86_64/ovmf)
@@ -79,8 +83,8 @@ if [ "${VGM_TSC:-1}" = 1 ] && [ "$garch" = x86_64 ]; then
 fi
 console=ttyS0
 [ "$garch" = arm64 ] && console=ttyAMA0
-cmdline="console=$console root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 $tsc ${VGM_CMDLINE:-}"
-step "boot $variant kernel ($garch), $fw, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
+cmdline="console=$console root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 $tsc $fwparams ${VGM_CMDLINE:-}"
+step "boot $variant kernel ($garch), $fw${fwparams:+ ($fwparams)}, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
 
 # arm64: QEMU's virt machine (PCIe, GICv3, PSCI) with a Neoverse N1, an
 # Armv8.2 server core as clouds run. Not -cpu max: with FEAT_MOPS there,

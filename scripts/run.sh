@@ -35,11 +35,20 @@ modes_for() { # FIRMWARE WINDOW
 	seabios/256M) echo "${VGM_MODES:-passthrough none cached wc}" ;;
 	ovmf/256M) echo "passthrough none cached wc" ;;
 	ovmf/4G) echo "passthrough cached" ;;
+	# without PAT a PTE says only WB or UC-: cached and uncached are
+	# exact, wc is refused (stock maps it UC- without a word)
+	seabios+nopat/4G) echo "cached uncached wc" ;;
 	*) echo "passthrough" ;;
 	esac
 }
-FIRMWARES=${VGM_FIRMWARES:-seabios ovmf}
-windows_for() { if [ "$1" = seabios ]; then echo "${VGM_WINDOWS:-256M 4G 16G}"; else echo "256M 4G 16G"; fi; }
+FIRMWARES=${VGM_FIRMWARES:-seabios ovmf seabios+nopat}
+windows_for() {
+	case $1 in
+	seabios) echo "${VGM_WINDOWS:-256M 4G 16G}" ;;
+	*+*) echo 4G ;;
+	*) echo "256M 4G 16G" ;;
+	esac
+}
 # arm64 has no MTRRs: the window's size changes only where it lands (virt's
 # high PCIe window either way); 256M runs every mode, 4G the attributes
 if [ "${VGM_ARCH:-x86_64}" = arm64 ]; then

@@ -48,13 +48,15 @@ check "driver cross-builds (arm64, riscv64, i386)" "$TOP/scripts/check.sh" cross
 # firmware): the moved window and its Mesa clients (SeaBIOS 256M), the
 # window-capacity cell (SeaBIOS 256M wc), every host mode above 4 GiB
 # (SeaBIOS 4G), the uncachable aperture of UEFI firmware with cached
-# (refusal), none (UC-) and wc, and Mesa there (OVMF 4G); the arm64 guest
+# (refusal), none (UC-) and wc, and Mesa there (OVMF 4G); a guest booted
+# with nopat (no PTE can say WC: cached maps WB, wc is refused); the arm64 guest
 # (virt) with Mesa, with an uncached host (Normal-NC, unaligned stores,
 # and the operation subtests) and with a host whose answer changes
 # (remap + mprotect)
 TEST_CELLS="seabios/256M/passthrough seabios/256M/wc
 $(for m in passthrough none cached uncached wc undefined raw:0x103 error seq:wc,uncached,none,cached,undefined,raw:0x103,error slow:3000; do echo "seabios/4G/$m"; done)
-ovmf/256M/cached ovmf/256M/none ovmf/256M/wc ovmf/4G/passthrough"
+ovmf/256M/cached ovmf/256M/none ovmf/256M/wc ovmf/4G/passthrough
+seabios+nopat/4G/cached seabios+nopat/4G/wc"
 [ "$ARM64" = 1 ] && TEST_CELLS="$TEST_CELLS
 virt/256M/passthrough virt/256M/uncached virt/256M/seq:wc,uncached,none,cached,undefined,raw:0x103,error"
 # vkmark is a benchmark (not gated): make run only
