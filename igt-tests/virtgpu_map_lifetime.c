@@ -184,7 +184,9 @@
  *		answer the host still holds. The child's mmap() fails (ENODEV;
  *		any error is accepted) within MS/2 of the removal, before the
  *		host answers, and touching the mapped blob afterwards raises
- *		SIGBUS (no PFN of a removed device is inserted). It skips on
+ *		SIGBUS (no PFN of a removed device is inserted), through the
+ *		DRM file and through a dma-buf of it alike (both share the
+ *		device's address space, which the removal zaps). It skips on
  *		every other run, and must stay the last subtest of the last
  *		binary of the suite: the device stays removed.
  */
@@ -1739,22 +1741,22 @@ static void test_device_remove(void)
 {
 	const uint64_t remove_after_ns = 300000000ull, sec = 1000000000ull;
 	char pci[PATH_MAX], path[PATH_MAX + 16], wchan[64] = "", state = '?';
-	char what1[PATH_MAX + 128], what2[512], what3[256];
+	char what1[PATH_MAX + 128], what2[512], what3[256], what4[256];
 	uint64_t late_ns, offset, now = 0, sent = 0, seen_ns = 0, removal, ready, reap_ns = 0, wait_ns;
 	uint64_t gave_up = 0;
 	bool seen = false, waiter_left = false, waiter_reaped = false, remover_left = false;
-	bool ok1, ok2, ok3;
-	int devnull, rfd, status = 0, rstatus = 0, cpu, sig, sig2 = 0, err, ret;
+	bool ok1, ok2, ok3, ok4;
+	int devnull, rfd, status = 0, rstatus = 0, cpu, sig, sig2 = 0, sig4, err, ret, dmabuf;
 	struct vgm_host host;
 	struct vgm_ctx c;
 	struct vgm_blob b, b2;
 	struct vgm_expect e;
 	struct removal *r;
 	cpu_set_t all, one, others;
-	uint32_t v = 0, v2 = 0;
+	uint32_t v = 0, v2 = 0, v4 = 0;
 	long nr = -2;
 	pid_t rpid, wpid;
-	uint8_t *p;
+	uint8_t *p, *d;
 
 	/* a normal run never removes the device: only the slow-host runs end with it */
 	vgm_host_get(&host);
@@ -1770,6 +1772,12 @@ static void test_device_remove(void)
 	p = vgm_map_or_skip(&c, &b, &e);
 	vgm_write_stamps(p, SIZE, 61);
 	vgm_assert_ptes(p, SIZE, "mapping before the removal");
+	/* and a mapping of it through a dma-buf, touched too */
+	ret = __vgm_prime_export(c.fd, b.handle, &dmabuf);
+	igt_assert_f(ret == 0, "PRIME_HANDLE_TO_FD(DRM_RDWR) failed: %s\n", strerror(-ret));
+	d = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	igt_assert_f(d != MAP_FAILED, "mmap of the dma-buf failed: %s\n", strerror(errno));
+	vgm_assert_stamps(d, SIZE, 61, "dma-buf mapping before the removal");
 
 	igt_require_f(pci_device_dir(c.fd, pci, sizeof(pci)),
 		      "the PCI device of the virtio-gpu render node is not found in sysfs\n");
@@ -1913,6 +1921,7 @@ static void test_device_remove(void)
 	sig = vgm_probe_read(p, &v);
 	if (sig == SIGBUS)
 		sig2 = vgm_probe_read(p + SIZE - VGM_PAGE, &v2);
+	sig4 = vgm_probe_read(d, &v4);
 	vgm_sigbus_restore();
 	vgm_hold_end();
 	sched_setaffinity(0, sizeof(all), &all);
@@ -1971,19 +1980,34 @@ static void test_device_remove(void)
 			 strsignal(sig));
 	ok3 = sig == SIGBUS && sig2 == SIGBUS;
 
+	/* (4) its dma-buf mapping: drm_dev_unplug() zaps it only if it shares the device's address space */
+	if (sig4 == SIGBUS)
+		snprintf(what4, sizeof(what4), "touching its dma-buf mapping raised SIGBUS");
+	else if (!sig4)
+		snprintf(what4, sizeof(what4), "touching its dma-buf mapping read 0x%08x (%s)%s",
+			 v4, v4 == vgm_stamp(61, 0) ? "its data" : "not its data",
+			 ok1 ? ": the removal left its PTEs in place, expected SIGBUS" : ", but the device was not removed");
+	else
+		snprintf(what4, sizeof(what4), "touching its dma-buf mapping raised %s, expected SIGBUS", strsignal(sig4));
+	ok4 = sig4 == SIGBUS;
+
 	igt_info("device-remove: parent and waiter on CPU %d, remover on CPU %d; waiter seen in mmap() %" PRIu64 " us after MAP_BLOB, removal %" PRIu64 " us after it; remover %s\n",
 		 cpu, LOAD(r->remover_cpu), seen_ns / 1000, (removal - sent) / 1000,
 		 remover_left ? "exited" : "still in the kernel, killed");
-	igt_info("device-remove: (1) %s; (2) %s; (3) %s\n", what1, what2, what3);
-	igt_assert_f(ok1 && ok2 && ok3, "%s%s%s%s%s: (1) %s; (2) %s; (3) %s\n",
+	igt_info("device-remove: (1) %s; (2) %s; (3) %s; (4) %s\n", what1, what2, what3, what4);
+	igt_assert_f(ok1 && ok2 && ok3 && ok4, "%s%s%s%s%s%s%s: (1) %s; (2) %s; (3) %s; (4) %s\n",
 		     ok1 ? "" : "the device was not removed",
-		     !ok1 && (!ok2 || !ok3) ? ", " : "",
+		     !ok1 && (!ok2 || !ok3 || !ok4) ? ", " : "",
 		     ok2 ? "" : "the removal did not end the wait in mmap() for the host's answer",
-		     !ok2 && !ok3 ? ", " : "",
+		     !ok2 && (!ok3 || !ok4) ? ", " : "",
 		     ok3 ? "" : "a mapping of the removed device did not raise SIGBUS",
-		     what1, what2, what3);
+		     !ok3 && !ok4 ? ", " : "",
+		     ok4 ? "" : "a dma-buf mapping of the removed device did not raise SIGBUS",
+		     what1, what2, what3, what4);
 
 	/* the device stays removed: nothing runs after this subtest */
+	munmap(d, SIZE);
+	close(dmabuf);
 	vgm_unmap(p, SIZE);
 	vgm_ctx_close(&c);
 	close(rfd);

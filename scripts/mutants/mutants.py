@@ -25,6 +25,7 @@ import sys
 
 HOSTMAP = "virtgpu_hostmap.c"
 VRAM = "virtgpu_vram.c"
+PRIME = "virtgpu_prime.c"
 
 # the guest's settings of one run: host map_info mode, window, subtests
 WC = ("wc", "4G")
@@ -96,22 +97,12 @@ MUTANTS = [
            [R("cached", "256M", "mapping-whole", NOMOVE)]),
     Mutant("zap-noop",
            "hostmap_zap() zaps nothing: user PTEs survive a host unmap/remap",
-           [E("\tstruct drm_device *dev = obj->dev;\n\n"
-              "\tdrm_vma_node_unmap(&obj->vma_node, dev->anon_inode->i_mapping);\n"
-              "\tmutex_lock(&dev->object_name_lock);\n"
-              "\tif (obj->dma_buf)\n"
-              "\t\tunmap_mapping_range(obj->dma_buf->file->f_mapping,\n"
-              "\t\t\t\t    drm_vma_node_offset_addr(&obj->vma_node),\n"
-              "\t\t\t\t    obj->size, 1);\n"
-              "\tmutex_unlock(&dev->object_name_lock);\n",
+           [E("\tdrm_vma_node_unmap(&obj->vma_node, obj->dev->anon_inode->i_mapping);\n",
               "\t(void)obj;\n")],
            [R(*WC, "hook-unmap|hook-remap|fork-revoke|dmabuf-outlives-revoke|fault-vs-unmap|reused-address")]),
-    Mutant("dmabuf-not-zapped",
-           "hostmap_zap() zaps the DRM file's mappings but not the dma-buf's",
-           [E("\tif (obj->dma_buf)\n"
-              "\t\tunmap_mapping_range(obj->dma_buf->file->f_mapping,\n",
-              "\tif (obj->dma_buf && 0)\n"
-              "\t\tunmap_mapping_range(obj->dma_buf->file->f_mapping,\n")],
+    Mutant("dmabuf-own-mapping",
+           "exported dma-bufs keep their own address space (upstream before patch 1): zaps miss their mappings",
+           [E("\tbuf->file->f_mapping = dev->anon_inode->i_mapping;\n", "", file=PRIME)],
            [R(*WC, "hook-unmap|dmabuf-outlives-revoke")]),
     Mutant("private-allowed",
            "virtio_gpu_hostmap_mmap() accepts copy-on-write (MAP_PRIVATE) mappings",

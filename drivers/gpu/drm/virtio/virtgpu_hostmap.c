@@ -1057,18 +1057,13 @@ int virtio_gpu_hostmap_query(struct virtio_gpu_object_vram *vram,
 	return 0;
 }
 
-/* Zap every user PTE of the blob: DRM file mappings and dma-buf mappings. */
+/*
+ * Zap every user PTE of the blob: mappings through a DRM file and through
+ * a dma-buf alike, as both share the device's address space.
+ */
 static void hostmap_zap(struct drm_gem_object *obj)
 {
-	struct drm_device *dev = obj->dev;
-
-	drm_vma_node_unmap(&obj->vma_node, dev->anon_inode->i_mapping);
-	mutex_lock(&dev->object_name_lock);
-	if (obj->dma_buf)
-		unmap_mapping_range(obj->dma_buf->file->f_mapping,
-				    drm_vma_node_offset_addr(&obj->vma_node),
-				    obj->size, 1);
-	mutex_unlock(&dev->object_name_lock);
+	drm_vma_node_unmap(&obj->vma_node, obj->dev->anon_inode->i_mapping);
 }
 
 /*
