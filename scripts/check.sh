@@ -3,7 +3,8 @@
 #   check.sh patches   make patches + checkpatch.pl --strict on the series, and
 #                      every commit of the series builds on its own (W=1)
 #   check.sh build     our module rebuilt from clean with W=1 and sparse (C=2):
-#                      any warning or sparse report fails
+#                      any warning or sparse report fails; and W=1 once more
+#                      without the test hook (CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK)
 #   check.sh cross     our driver directory compiled with W=1 for arm64, riscv64
 #                      and i386 (allnoconfig + configs/cross.config): any
 #                      warning or error fails; logs in results/cross-<arch>.txt
@@ -80,6 +81,21 @@ check_build() {
 		die "W=1/sparse reports above ($RESULTS/w1-sparse.txt)"
 	fi
 	info "W=1 + sparse: clean"
+	# and once without the test hook (CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK
+	# off, as production kernels build it: no revoke code), in a copy
+	step "W=1 without the test hook (CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK=n)"
+	local t
+	t=$(mktemp -d)
+	cp -a "$src/drivers/gpu/drm/virtio" "$t/"
+	make -C "$CACHE/build/stock" M="$t/virtio" clean >/dev/null
+	make -C "$CACHE/build/stock" M="$t/virtio" NOSTDINC_FLAGS="-nostdinc -I$CACHE/build/ours-include" \
+		CONFIG_DRM_VIRTIO_GPU=m -j"$(nproc)" W=1 modules >"$RESULTS/w1-nohook.txt" 2>&1 ||
+		{ rm -rf "$t"; die "build without the test hook failed: $RESULTS/w1-nohook.txt"; }
+	rm -rf "$t"
+	if grep -E 'warning:|error:' "$RESULTS/w1-nohook.txt" >&2; then
+		die "W=1 without the test hook reports above ($RESULTS/w1-nohook.txt)"
+	fi
+	info "W=1 without the test hook: clean"
 }
 
 # The kernel's ARCH, CROSS_COMPILE and config lines of each cross target
@@ -87,7 +103,8 @@ check_build() {
 cross_arch_setup() {
 	case $1 in
 	arm64)
-		karch=arm64 cross=aarch64-linux-gnu-
+		arch_setup arm64
+		karch=$KARCH cross=$CROSS
 		printf '%s\n' CONFIG_64BIT=y CONFIG_PCI_HOST_GENERIC=y
 		;;
 	riscv64)

@@ -1057,6 +1057,7 @@ int virtio_gpu_hostmap_query(struct virtio_gpu_object_vram *vram,
 	return 0;
 }
 
+#ifdef CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK
 /*
  * Zap every user PTE of the blob: mappings through a DRM file and through
  * a dma-buf alike, as both share the device's address space.
@@ -1118,7 +1119,7 @@ static int hostmap_map_again(struct virtio_gpu_object_vram *vram)
  * Return: 0, -ENXIO if the blob was never mapped on the host, -ENOSPC if
  * an unmapped blob finds no room in the window again, -ENOMEM, or -EINTR.
  */
-int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
+static int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
 {
 	struct virtio_gpu_device *vgdev = vram_vgdev(vram);
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
@@ -1198,6 +1199,7 @@ out_unlock:
 	mutex_unlock(&hm->revoke_lock);
 	return ret;
 }
+#endif /* CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK */
 
 /**
  * virtio_gpu_get_unmapped_area - &file_operations.get_unmapped_area

@@ -96,8 +96,6 @@ int virtio_gpu_hostmap_mmap(struct drm_gem_object *obj,
 			    struct vm_area_struct *vma);
 int virtio_gpu_hostmap_query(struct virtio_gpu_object_vram *vram,
 			     u32 *caching, u32 *map_info);
-int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram,
-			      bool remap);
 unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
 					   unsigned long uaddr,
 					   unsigned long len,
