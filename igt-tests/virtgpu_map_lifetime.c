@@ -104,6 +104,16 @@
  *		(PTE cache mode and RESOURCE_INFO), also after an unmap that
  *		raised SIGBUS.
  *
+ * SUBTEST: remap-race
+ * Description: Four processes have the host unmap and map one mapped blob
+ *		again at the same time (25 remaps each through the debugfs
+ *		hook). Every remap that succeeds sends exactly one
+ *		RESOURCE_MAP_BLOB, and only after the host's UNMAP: the host's
+ *		answers file holds one answer per remap plus the first (a
+ *		second MAP_BLOB in flight is refused by QEMU before the host
+ *		answers it, "resource already mapped"), none of them an error,
+ *		and the blob then maps and keeps what is written.
+ *
  * SUBTEST: hook-remap-answers
  * Description: On a run whose host answers differently every time
  *		(VGM_HOST_MAPINFO=seq:..., the shim's sequence mode), round r
@@ -1030,6 +1040,39 @@ struct host_seq {
 	int n;
 };
 
+/* The host's sequence of answers (VGM_HOST_MAPINFO=seq:A,B,...): skips on any other host. */
+static void require_host_seq(struct host_seq *seq)
+{
+	const char *env = getenv("VGM_HOST_MAPINFO");
+	char buf[256], *tok, *save;
+
+	igt_require_f(env && !strncmp(env, "seq:", 4),
+		      "needs a host whose answer changes with every RESOURCE_MAP_BLOB (VGM_HOST_MAPINFO=seq:A,B,..., the shim's sequence mode); this run's host answers %s\n",
+		      env ? env : "(unset)");
+	memset(seq, 0, sizeof(*seq));
+	snprintf(buf, sizeof(buf), "%s", env + 4);
+	for (tok = strtok_r(buf, ",", &save); tok && seq->n < MAX_SEQ; tok = strtok_r(NULL, ",", &save)) {
+		vgm_host_parse(tok, &seq->el[seq->n]);
+		igt_assert_f(seq->el[seq->n].kind != VGM_HOST_UNSET,
+			     "VGM_HOST_MAPINFO=%s: element '%s' is not a mode of the shim\n", env, tok);
+		seq->n++;
+	}
+	igt_assert_f(seq->n > 0, "VGM_HOST_MAPINFO=%s names no answer\n", env);
+}
+
+/* The host's answer number @round (from 0) to @b, from its answers file. */
+static void round_answer(const struct vgm_blob *b, int round, struct vgm_host_answer *a)
+{
+	int ret = vgm_host_answer(b->res, round, 2000, a);
+
+	igt_assert_f(ret != -ENOENT,
+		     "the host's answers file %s cannot be read: the job always provides it (host/mapinfo-shim.c appends every RESOURCE_MAP_BLOB answer)\n",
+		     vgm_host_answers_path());
+	igt_assert_f(ret == 0,
+		     "answer %d: the host's answers file %s has no answer %d for resource %u: the guest did not send RESOURCE_MAP_BLOB for the remap\n",
+		     round, vgm_host_answers_path(), round, b->res);
+}
+
 /*
  * One answer of the host, as the mapping, a new mmap and RESOURCE_INFO see
  * it. What the host answered comes from the host (its answers file), and
@@ -1057,13 +1100,7 @@ static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, 
 		vgm_track(q, b->size);
 
 	/* the host's answer number @round to this blob */
-	ret = vgm_host_answer(b->res, round, 2000, &a);
-	igt_assert_f(ret != -ENOENT,
-		     "the host's answers file %s cannot be read: the job always provides it (host/mapinfo-shim.c appends every RESOURCE_MAP_BLOB answer)\n",
-		     vgm_host_answers_path());
-	igt_assert_f(ret == 0,
-		     "answer %d: the host's answers file %s has no answer %d for resource %u: the guest did not send RESOURCE_MAP_BLOB for the remap\n",
-		     round, vgm_host_answers_path(), round, b->res);
+	round_answer(b, round, &a);
 	el = &seq->el[a.call % seq->n];
 	igt_assert_f(el->kind == VGM_HOST_ERROR ? a.source == VGM_ANSWER_ERROR :
 		     el->kind == VGM_HOST_VALUE ? a.source == VGM_ANSWER_FORCED && a.map_info == el->value :
@@ -1151,27 +1188,88 @@ static void check_answer(struct vgm_ctx *c, struct vgm_blob *b, uint8_t **keep, 
 	}
 }
 
+/* ------------------------------------------------------- remap-race */
+
+#define RACE_PROCS 4
+#define RACE_ROUNDS 25
+
+static void test_remap_race(void)
+{
+	struct vgm_host_answer *a = NULL, last;
+	int i, n = 0, status, ok = 0, failed = 0, errors = 0, ret;
+	struct vgm_ctx c;
+	struct vgm_blob b;
+	struct vgm_expect e;
+	pid_t pid[RACE_PROCS];
+	uint64_t waited;
+	uint8_t *p;
+
+	vgm_ctx_open(&c);
+	vgm_require_hook(c.fd);
+	vgm_blob_create(c.fd, 4 * VGM_MIB + 4 * VGM_KIB, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, b.size, 71);
+	vgm_unmap(p, b.size);
+	/* the first answer, before the race */
+	ret = vgm_host_answer(b.res, 0, 5000, &last);
+	igt_require_f(ret == 0, "the host's answers file has no answer for resource %u: %s\n",
+		      b.res, strerror(-ret));
+
+	fflush(NULL);
+	for (i = 0; i < RACE_PROCS; i++) {
+		pid[i] = fork();
+		igt_assert_f(pid[i] >= 0, "fork: %s\n", strerror(errno));
+		if (!pid[i]) {
+			int r, done = 0;
+
+			for (r = 0; r < RACE_ROUNDS; r++)
+				done += vgm_hook(c.fd, "remap", b.handle) == 0;
+			_exit(done);
+		}
+	}
+	for (i = 0; i < RACE_PROCS; i++) {
+		igt_assert_f(vgm_reap(pid[i], 120 * 1000000000ull, &status, &waited) == 0,
+			     "remapping process %d did not finish within 120 s\n", i);
+		igt_assert_f(WIFEXITED(status), "remapping process %d died (status 0x%x)\n", i, status);
+		ok += WEXITSTATUS(status);
+		failed += RACE_ROUNDS - WEXITSTATUS(status);
+	}
+	igt_info("%d processes x %d remaps: %d succeeded, %d failed\n",
+		 RACE_PROCS, RACE_ROUNDS, ok, failed);
+	igt_assert_f(ok > 0, "no remap through the debugfs hook succeeded\n");
+
+	/* one answer per MAP_BLOB the host saw: the first, and one per remap */
+	ret = vgm_host_answer(b.res, ok, 10000, &last);
+	ret = vgm_host_answers(b.res, &a, &n);
+	igt_assert_f(ret == 0, "the host's answers file cannot be read: %s\n", strerror(-ret));
+	for (i = 0; i < n; i++)
+		errors += a[i].source == VGM_ANSWER_ERROR;
+	free(a);
+	igt_assert_f(n == ok + 1,
+		     "the host answered RESOURCE_MAP_BLOB %d times for resource %u, expected %d (the first map and %d remaps): %s\n",
+		     n, b.res, ok + 1, ok,
+		     n < ok + 1 ? "a MAP_BLOB went out while another was in flight, and QEMU refused it (resource already mapped)" :
+		     "more MAP_BLOBs than remaps");
+	igt_assert_f(errors == 0, "%d of the host's %d answers for resource %u were errors\n", errors, n, b.res);
+
+	/* and the blob maps again and works (whether the host kept its bytes is the host's business) */
+	p = vgm_map_or_skip(&c, &b, &e);
+	vgm_write_stamps(p, b.size, 72);
+	vgm_assert_stamps(p, b.size, 72, "mapping after the remap race");
+	vgm_unmap(p, b.size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
 static void test_hook_remap_answers(void)
 {
-	const char *env = getenv("VGM_HOST_MAPINFO");
-	char buf[256], *tok, *save;
-	struct host_seq seq = {};
+	struct host_seq seq;
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	uint8_t *keep = NULL;
 	int round, ret, keep_cache = VGM_CACHE_ANY;
 
-	igt_require_f(env && !strncmp(env, "seq:", 4),
-		      "needs a host whose answer changes with every RESOURCE_MAP_BLOB (VGM_HOST_MAPINFO=seq:A,B,..., the shim's sequence mode); this run's host answers %s\n",
-		      env ? env : "(unset)");
-	snprintf(buf, sizeof(buf), "%s", env + 4);
-	for (tok = strtok_r(buf, ",", &save); tok && seq.n < MAX_SEQ; tok = strtok_r(NULL, ",", &save)) {
-		vgm_host_parse(tok, &seq.el[seq.n]);
-		igt_assert_f(seq.el[seq.n].kind != VGM_HOST_UNSET,
-			     "VGM_HOST_MAPINFO=%s: element '%s' is not a mode of the shim\n", env, tok);
-		seq.n++;
-	}
-	igt_assert_f(seq.n > 0, "VGM_HOST_MAPINFO=%s names no answer\n", env);
+	require_host_seq(&seq);
 	vgm_ctx_open(&c);
 	vgm_require_hook(c.fd);
 	vgm_blob_create(c.fd, 4 * VGM_MIB + 4 * VGM_KIB, &b);
@@ -1225,19 +1323,15 @@ static void test_remap_mprotect(void)
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	char types[256];
-	int n = 1, rounds, round, r0 = -1, t0 = VGM_CACHE_ANY, t = VGM_CACHE_ANY, cache, ret, err;
+	int rounds, round, r0 = -1, t0 = VGM_CACHE_ANY, t = VGM_CACHE_ANY, cache, ret, err;
 	int step, refused = 0;
 	uint8_t *p = NULL, *q;
 	bool found = false;
-	const char *e;
+	struct host_seq seq;
 
-	igt_require_f(env && !strncmp(env, "seq:", 4),
-		      "needs a host whose answer changes with every RESOURCE_MAP_BLOB (VGM_HOST_MAPINFO=seq:A,B,..., the shim's sequence mode); this run's host answers %s\n",
-		      env ? env : "(unset)");
-	for (e = env + 4; *e; e++)
-		n += *e == ',';
+	require_host_seq(&seq);
 	/* every element of the sequence comes twice, whatever the phase */
-	rounds = 2 * n + 1;
+	rounds = 2 * seq.n + 1;
 	vgm_ctx_open(&c);
 	vgm_require_hook(c.fd);
 	vgm_blob_create(c.fd, 4 * VGM_MIB + 4 * VGM_KIB, &b);
@@ -1251,13 +1345,7 @@ static void test_remap_mprotect(void)
 		q = __vgm_mmap(&b, 0, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 		if (q)
 			vgm_track(q, b.size);
-		ret = vgm_host_answer(b.res, round, 2000, &a);
-		igt_assert_f(ret != -ENOENT,
-			     "the host's answers file %s cannot be read: the job always provides it (host/mapinfo-shim.c appends every RESOURCE_MAP_BLOB answer)\n",
-			     vgm_host_answers_path());
-		igt_assert_f(ret == 0,
-			     "answer %d: the host's answers file %s has no answer %d for resource %u: the guest did not send RESOURCE_MAP_BLOB for the remap\n",
-			     round, vgm_host_answers_path(), round, b.res);
+		round_answer(&b, round, &a);
 		/* none (the kernel's default), undefined, errors: no type of the host's to compare with */
 		t = a.source == VGM_ANSWER_ERROR ? VGM_CACHE_ANY : vgm_attr_cache(vgm_attr_decode(a.map_info));
 		igt_info("answer %d: the host answered %s 0x%x (%s, %s on %s); a new mmap: %s\n", round,
@@ -2071,6 +2159,10 @@ int igt_main()
 	igt_describe("A blob mapped again on the host faults in again.");
 	igt_subtest("hook-remap")
 		test_hook_remap();
+
+	igt_describe("Concurrent remaps send one RESOURCE_MAP_BLOB each, never two at a time.");
+	igt_subtest("remap-race")
+		test_remap_race();
 
 	igt_describe("Every new answer of the host after a remap is applied and reported.");
 	igt_subtest("hook-remap-answers")

@@ -26,6 +26,7 @@ import sys
 HOSTMAP = "virtgpu_hostmap.c"
 VRAM = "virtgpu_vram.c"
 PRIME = "virtgpu_prime.c"
+VQ = "virtgpu_vq.c"
 
 # the guest's settings of one run: host map_info mode, window, subtests
 WC = ("wc", "4G")
@@ -100,6 +101,19 @@ MUTANTS = [
            [E("\tdrm_vma_node_unmap(&obj->vma_node, obj->dev->anon_inode->i_mapping);\n",
               "\t(void)obj;\n")],
            [R(*WC, "hook-unmap|hook-remap|fork-revoke|dmabuf-outlives-revoke|fault-vs-unmap|reused-address")]),
+    Mutant("remap-unserialised",
+           "revokes of one blob are not serialised: two remaps can queue UNMAP, UNMAP, MAP, MAP",
+           [E("\tif (mutex_lock_killable(&hm->revoke_lock))\n\t\treturn -EINTR;\n"
+              "\tif (!hostmap_host_mapped(vram)) {\n\t\tret = remap ? hostmap_map_again(vram) : -ENXIO;\n",
+              "\tif (!hostmap_host_mapped(vram)) {\n\t\tret = remap ? hostmap_map_again(vram) : -ENXIO;\n"),
+            E("out_unlock:\n\tmutex_unlock(&hm->revoke_lock);\n\treturn ret;\n}\n#endif /* CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK */",
+              "out_unlock:\n\treturn ret;\n}\n#endif /* CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK */")],
+           [R(*WC, "remap-race")]),
+    Mutant("cancel-keeps-objects",
+           "a command the removed device never answers is freed without putting its objects (upstream before patch 2)",
+           [E("\tif (vbuf->objs)\n\t\tvirtio_gpu_array_put_free(vbuf->objs);\n\tfree_vbuf(vgdev, vbuf);\n",
+              "\tfree_vbuf(vgdev, vbuf);\n", file=VQ)],
+           [R("slow:3000", "4G", "device-remove")]),
     Mutant("dmabuf-own-mapping",
            "exported dma-bufs keep their own address space (upstream before patch 1): zaps miss their mappings",
            [E("\tbuf->file->f_mapping = dev->anon_inode->i_mapping;\n", "", file=PRIME)],
