@@ -26,14 +26,15 @@ timeout=${VGM_TIMEOUT:-900}
 # their own architecture's packages (scripts/guest-root.sh).
 garch=$(cat "$OUTK/arch" 2>/dev/null || echo x86_64)
 case $garch in
-x86_64) GROOT=$ROOT image=bzImage ;;
+x86_64) GROOT=$ROOT ;;
 arm64)
 	GROOT=$(readlink -f "$CACHE/guestroot-arm64")
 	[ -f "$GROOT/.complete" ] || die "no arm64 guest root: run scripts/guest-root.sh arm64"
-	image=Image
 	;;
 *) die "kernel '$variant' is for '$garch': no guest for it" ;;
 esac
+arch_setup "$garch"
+image=$(basename "$IMAGE")
 [ -f "$OUTK/$image" ] || die "no kernel image $OUTK/$image: run scripts/kernel-build.sh $variant"
 
 rm -f "$rundir"/{console.log,qemu.log,job.log,job.rc,dmesg.txt}
@@ -81,8 +82,7 @@ if [ "${VGM_TSC:-1}" = 1 ] && [ "$garch" = x86_64 ]; then
 		awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 	[ -n "$khz" ] && tsc="tsc_early_khz=$khz tsc=reliable clocksource=tsc"
 fi
-console=ttyS0
-[ "$garch" = arm64 ] && console=ttyAMA0
+console=$CONSOLE
 cmdline="console=$console root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=/usr/local/sbin/vgm-guest-init panic=-1 oops=panic loglevel=6 kunit.enable=1 kunit.autorun=1 $tsc $fwparams ${VGM_CMDLINE:-}"
 step "boot $variant kernel ($garch), $fw${fwparams:+ ($fwparams)}, host map_info=$mapinfo, hostmem=$hostmem, accel=$accel ($rundir)"
 
@@ -92,9 +92,9 @@ step "boot $variant kernel ($garch), $fw${fwparams:+ ($fwparams)}, host map_info
 # Device memory without the alignment faults that ordinary stores get
 # (measured), and pointer authentication makes TCG slower.
 case $garch in
-x86_64) qemu="qemu-system-x86_64 -machine q35,accel=$accel -cpu max -vga none" ;;
+x86_64) qemu="$QEMU -machine q35,accel=$accel -cpu max -vga none" ;;
 arm64)
-	qemu="qemu-system-aarch64 -machine virt,gic-version=3,accel=tcg -cpu ${VGM_ARM64_CPU:-neoverse-n1}"
+	qemu="$QEMU -machine virt,gic-version=3,accel=tcg -cpu ${VGM_ARM64_CPU:-neoverse-n1}"
 	;;
 esac
 # the chroot side: Xvfb for QEMU's GL display, then QEMU

@@ -14,6 +14,26 @@ ARCH=x86_64
 
 mkdir -p "$CACHE" "$RESULTS"
 
+# arch_setup ARCH: what the scripts need to know of a guest architecture,
+# in one place. Sets KARCH and CROSS (the kernel's ARCH and CROSS_COMPILE;
+# arm64 is cross-built with Debian's gcc-aarch64-linux-gnu), IMAGE (the
+# kernel image in a build tree), SUF (the suffix of its kernel variants:
+# stock$SUF, ours$SUF), IGT_BIN (where igt-build.sh puts the suite), CONSOLE
+# (the guest's serial console) and QEMU (the system emulator).
+arch_setup() {
+	case $1 in
+	x86_64)
+		KARCH=x86_64 CROSS= IMAGE=arch/x86/boot/bzImage SUF=
+		IGT_BIN=$CACHE/igt/bin CONSOLE=ttyS0 QEMU=qemu-system-x86_64
+		;;
+	arm64)
+		KARCH=arm64 CROSS=aarch64-linux-gnu- IMAGE=arch/arm64/boot/Image SUF=-arm64
+		IGT_BIN=$CACHE/igt-arm64/bin CONSOLE=ttyAMA0 QEMU=qemu-system-aarch64
+		;;
+	*) die "guest architecture '$1': x86_64 or arm64" ;;
+	esac
+}
+
 step() { printf '\n==> [%s] %s\n' "${STEP:-$(basename "$0" .sh)}" "$*" >&2; }
 info() { printf '    %s\n' "$*" >&2; }
 die() {
@@ -63,6 +83,35 @@ overlay_files() {
 		[ -d "$TOP/$d" ] || continue
 		(cd "$TOP" && find "$d" -type f)
 	done | sort
+}
+
+# The patches of patches/series, in order.
+series_patches() { grep -vE '^\s*(#|$)' "$TOP/patches/series"; }
+
+# series_step DIR PATCH [TOUCHED]: one commit of the series applied to the
+# tree DIR, as make patches builds it and the tree make test builds: the
+# patch, if it has a diff (hard links to the cache broken first), then the
+# files of ours that patches/overlay gives their content at that commit (a
+# patch may create or change a file of ours before its final content is
+# laid over, or have no diff at all). Every file written is appended to
+# TOUCHED when given.
+series_step() {
+	local dir=$1 p=$2 touched=${3:-/dev/null} pf=$TOP/patches/$2 f
+	if grep -q '^@@' "$pf"; then
+		grep -E '^\+\+\+ b/' "$pf" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
+			if [ -e "$dir/$f" ]; then
+				cp "$dir/$f" "$dir/$f.vgm" && mv "$dir/$f.vgm" "$dir/$f"
+			fi
+			echo "$f" >>"$touched"
+		done
+		patch -d "$dir" -p1 -s --no-backup-if-mismatch -F0 <"$pf" >&2 ||
+			die "patch $p does not apply to $KVER_PKG"
+	fi
+	for f in $(awk -v p="$p" '$1 == p { for (i = 2; i <= NF; i++) print $i }' "$TOP/patches/overlay"); do
+		mkdir -p "$(dirname "$dir/$f")"
+		cp --remove-destination "$TOP/$f" "$dir/$f"
+		echo "$f" >>"$touched"
+	done
 }
 
 # Building our virtio-gpu module (and its KUnit module) out of tree against

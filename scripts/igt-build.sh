@@ -11,18 +11,17 @@
 STEP=igt-build
 . "$(dirname "$0")/common.sh"
 garch=${1:-x86_64}
+arch_setup "$garch"
+out=$IGT_BIN
 case $garch in
 x86_64)
 	ROOT=$(readlink -f "$CACHE/chroot")
 	[ -f "$ROOT/.complete" ] || "$TOP/scripts/host-chroot.sh"
-	out=$CACHE/igt/bin
 	;;
 arm64)
 	"$TOP/scripts/guest-root.sh" arm64
 	ROOT=$(readlink -f "$CACHE/guestroot-arm64")
-	out=$CACHE/igt-arm64/bin
 	;;
-*) die "igt-build.sh: unknown architecture '$garch'" ;;
 esac
 src=$ROOT/usr/local/src/vgm-igt
 step "building igt-tests/ in the $garch root"
@@ -40,8 +39,8 @@ else
 		# the root's libraries first, ahead of the host's own arm64
 		# cross libc (libc6-dev-arm64-cross, older) where it is installed
 		local lib=$ROOT/usr/lib/aarch64-linux-gnu
-		make -s -C "$src/$1" AR=aarch64-linux-gnu-ar \
-			CC="aarch64-linux-gnu-gcc --sysroot=$ROOT -B$lib/ -L$lib -Wl,-rpath-link,$lib" \
+		make -s -C "$src/$1" AR="${CROSS}ar" \
+			CC="${CROSS}gcc --sysroot=$ROOT -B$lib/ -L$lib -Wl,-rpath-link,$lib" \
 			DRM_CFLAGS="-I$ROOT/usr/include/libdrm" "${@:2}" >&2
 	}
 fi

@@ -24,11 +24,11 @@ FLAVOR=${VGM_FLAVOR:-base}
 SUFFIX=
 # The guest's architecture: x86_64, or arm64 for the variants stock-arm64
 # and ours-arm64 (cross-built with Debian's gcc-aarch64-linux-gnu)
-KARCH=x86_64 CROSS= IMAGE=arch/x86/boot/bzImage
+arch_setup x86_64
 case $variant in
 *-arm64)
-	KARCH=arm64 CROSS=aarch64-linux-gnu- IMAGE=arch/arm64/boot/Image
-	SUFFIX=-arm64 variant=${variant%-arm64}
+	arch_setup arm64
+	SUFFIX=$SUF variant=${variant%-arm64}
 	need_host_pkgs gcc-aarch64-linux-gnu
 	;;
 esac
@@ -103,24 +103,8 @@ patched_tree() {
 	# that patches/overlay gives their content at that commit (a patch may
 	# create or change a file of ours before its final content is laid over)
 	if [ -f "$TOP/patches/series" ]; then
-		grep -vE '^\s*(#|$)' "$TOP/patches/series" | while read -r p; do
-			# break hard links before patch writes into a file (a
-			# patch may have no diff: only files of ours laid over)
-			if grep -qE '^\+\+\+ b/' "$TOP/patches/$p"; then
-				grep -E '^\+\+\+ b/' "$TOP/patches/$p" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
-					if [ -e "$dst/$f" ]; then
-						cp "$dst/$f" "$dst/$f.vgm" && mv "$dst/$f.vgm" "$dst/$f"
-					fi
-					echo "$f" >>"$dst/.vgm-touched"
-				done
-				patch -d "$dst" -p1 -s --no-backup-if-mismatch -F0 <"$TOP/patches/$p" >&2 ||
-					die "patch $p does not apply to $KVER_PKG"
-			fi
-			for f in $(awk -v p="$p" '$1 == p { for (i = 2; i <= NF; i++) print $i }' "$TOP/patches/overlay"); do
-				mkdir -p "$(dirname "$dst/$f")"
-				cp --remove-destination "$TOP/$f" "$dst/$f"
-				echo "$f" >>"$dst/.vgm-touched"
-			done
+		series_patches | while read -r p; do
+			series_step "$dst" "$p" "$dst/.vgm-touched"
 		done
 	fi
 	# files of ours in no commit (make patches refuses them): laid over last

@@ -27,19 +27,9 @@ git -C "$G" checkout -q -f v7.2-debian
 git -C "$G" clean -qfdx
 git -C "$G" checkout -q -B vgm
 
-grep -vE '^\s*(#|$)' "$TOP/patches/series" | while read -r p; do
+series_patches | while read -r p; do
 	pf=$TOP/patches/$p
-	# hook patch (breaking hard links to the cache first)
-	# (a commit may only give files of ours their final content: no diff)
-	if grep -qE '^\+\+\+ b/' "$pf"; then
-		grep -E '^\+\+\+ b/' "$pf" | sed 's,^+++ b/,,; s,\t.*,,' | while read -r f; do
-			if [ -e "$G/$f" ]; then cp "$G/$f" "$G/$f.vgm" && mv "$G/$f.vgm" "$G/$f"; fi
-		done
-		patch -d "$G" -p1 -s --no-backup-if-mismatch -F0 <"$pf" || die "$p does not apply"
-	fi
-	for f in $(awk -v p="$p" '$1 == p { for (i = 2; i <= NF; i++) print $i }' "$TOP/patches/overlay"); do
-		mkdir -p "$(dirname "$G/$f")" && cp "$TOP/$f" "$G/$f"
-	done
+	series_step "$G" "$p"
 	git -C "$G" add -A -f
 	# subject = first line after "Subject: [PATCH] ", body = up to "---"
 	awk 'NR == 1 { sub(/^Subject: \[PATCH\] /, ""); print; next }

@@ -27,11 +27,8 @@
 STEP=mutants
 . "$(dirname "$0")/common.sh"
 export VGM_ARCH=${VGM_ARCH:-x86_64}
-case $VGM_ARCH in
-x86_64) SUF= KARCH=x86_64 CROSS= IMAGE=bzImage IGT=$CACHE/igt/bin ;;
-arm64) SUF=-arm64 KARCH=arm64 CROSS=aarch64-linux-gnu- IMAGE=Image IGT=$CACHE/igt-arm64/bin ;;
-*) die "VGM_ARCH=$VGM_ARCH: x86_64 or arm64" ;;
-esac
+arch_setup "$VGM_ARCH"
+IGT=$IGT_BIN IMAGE=$(basename "$IMAGE")
 
 MPY=$TOP/scripts/mutants/mutants.py
 start=$(date +%s)

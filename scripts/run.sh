@@ -121,12 +121,11 @@ run_cell() {
 	# and the pending query (igt_runner -t takes a regex, matched
 	# anywhere in igt@binary@subtest)
 	case $m in slow:*) filter='killed-waiter|query-pending' ;; esac
-	# device-remove removes the GPU while a MAP_BLOB is in flight: the
-	# stock driver leaks the command (kmem_cache_destroy warns at the last
-	# close; patch 2 completes it), and a blob is still left in the
-	# host-visible allocator (drm_mm_takedown warns, not diagnosed yet),
-	# so it runs only when asked for (VGM_DEVICE_REMOVE=1)
-	[ "${VGM_DEVICE_REMOVE:-0}" = 1 ] && case $m in slow:*) filter="$filter|device-remove" ;; esac
+	# and, last, device-remove: the GPU goes while a MAP_BLOB is in flight
+	# (the stock driver leaks that command and the objects of commands
+	# queued after the removal: kmem_cache_destroy and drm_mm_takedown
+	# warn at the last close); VGM_DEVICE_REMOVE=0 leaves it out
+	[ "${VGM_DEVICE_REMOVE:-1}" = 1 ] && case $m in slow:*) filter="$filter|device-remove" ;; esac
 	{
 		echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_UPSTREAM_IGT=$upigt VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_VKMARK=${VGM_VKMARK:-1} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
 		cat "$TOP/scripts/guest-job.sh"
