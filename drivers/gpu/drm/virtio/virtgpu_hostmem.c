@@ -140,7 +140,7 @@ int virtio_gpu_hostmem_place(struct virtio_device *vdev)
 		return 0;
 	res = pci_resource_n(pdev, bar);
 	if (region.addr + region.len > SZ_4G)
-		why = "no write-back PCI space known above it";
+		why = "above 4 GiB already, where OVMF marks PCI space uncachable too";
 	else
 		why = hostmem_fixed(pdev, bar);
 	if (why)
@@ -176,7 +176,7 @@ int virtio_gpu_hostmem_place(struct virtio_device *vdev)
 	why = "not write-back where it moved";
 stays:
 	dev_notice(&vdev->dev,
-		   "host-visible window at %pa is uncachable in the guest's MTRRs (%s): blobs the host maps cached will be refused; virtio_gpu.platform_attr=1 maps them as PAT allows (UC-), as before\n",
+		   "host-visible window at %pa is uncachable in the guest's MTRRs (%s): blobs the host maps cached will be refused; firmware that leaves the window write-back fixes that, and virtio_gpu.platform_attr=1 maps them as PAT allows (UC-), as before\n",
 		   &from, why);
 	return 0;
 }
