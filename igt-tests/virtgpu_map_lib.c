@@ -262,17 +262,30 @@ int __vgm_blob_create(int fd, uint64_t size, uint32_t blob_mem,
 		err = -errno;
 
 	memset(b, 0, sizeof(*b));
-	/* the new node of the window's allocator is the blob */
+	/*
+	 * The new node of the window's allocator is the blob. A node is known
+	 * by its start and its size: the node of a blob closed before may
+	 * still be listed in "before" and leave once the host answered its
+	 * UNMAP_BLOB, and the new blob can then start where it started.
+	 * Only one new node of the blob's size says where the blob is.
+	 */
 	if (!err && placed && !vgm_window_nodes(fd, &after, &nafter)) {
+		uint64_t want = (size + VGM_PAGE - 1) & ~(VGM_PAGE - 1);
+		int found = 0;
+
 		for (i = 0; i < nafter; i++) {
+			if (after[i].size != want)
+				continue;
 			for (j = 0; j < nbefore; j++)
-				if (before[j].start == after[i].start)
+				if (before[j].start == after[i].start &&
+				    before[j].size == after[i].size)
 					break;
-			if (j == nbefore && after[i].size == ((size + VGM_PAGE - 1) & ~(VGM_PAGE - 1))) {
+			if (j == nbefore) {
 				b->phys = after[i].start;
-				b->phys_known = true;
+				found++;
 			}
 		}
+		b->phys_known = found == 1;
 	}
 	free(before);
 	free(after);
