@@ -3,8 +3,8 @@
  * vgm_probe: one line for the result table of scripts/run.sh, read from the
  * guest itself: for a 4 MiB host-visible blob, what the host reported (uapi
  * query where the kernel has it), whether mmap succeeded, the cache mode and
- * level of the process's own PTEs (ptdump), and the PAT memtype reserved for
- * the blob's physical range.
+ * level of the process's own PTEs (read as the IGT library reads them), and
+ * the PAT memtype reserved for the blob's physical range.
  */
 #include <errno.h>
 #include <inttypes.h>

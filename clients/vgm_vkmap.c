@@ -6,8 +6,8 @@
  * On the first Vulkan device whose name has NAME in it (default "Venus"), for
  * every memory type that is HOST_VISIBLE: allocate SIZE bytes (default 1 MiB),
  * vkMapMemory() it, write a pattern and read it back, and read the mapping's
- * page-table entries as the IGT suite does (virtgpu_map_lib: x86 ptdump,
- * elsewhere the vgm_ptewalk module). One line per memory type:
+ * page-table entries as the IGT suite does (virtgpu_map_lib: the vgm_ptewalk
+ * module, or x86 ptdump without it). One line per memory type:
  *
  *   vkmap: type 0 DEVICE_LOCAL|HOST_VISIBLE|HOST_COHERENT|HOST_CACHED: PTE WB (1024 KiB in PTEs, 0 KiB in PMDs, 0 KiB missing), pattern read back
  *

@@ -1389,6 +1389,11 @@ char *vgm_read_file(const char *path, size_t *lenp)
  */
 #define MSR_IA32_PAT 0x277
 
+/* IA32_PAT's power-on value: what it keeps when the kernel does not program PAT */
+#define PAT_POWER_ON 0x0007040600070406ull
+
+static uint64_t pat_msr;	/* IA32_PAT as read, when x86_pat_table() could */
+
 static const int *x86_pat_table(bool *from_msr)
 {
 	static const int linux_pat[8] = {
@@ -1411,6 +1416,7 @@ static const int *x86_pat_table(bool *from_msr)
 			if (pread(fd, &msr, sizeof(msr), MSR_IA32_PAT) == sizeof(msr)) {
 				for (i = 0; i < 8; i++)
 					hw[i] = type[(msr >> (8 * i)) & 7];
+				pat_msr = msr;
 				state = 1;
 			}
 			close(fd);
@@ -1445,7 +1451,7 @@ bool vgm_pat_can_give(int cache)
 }
 
 /*
- * ptdump_read_x86: the user half of this process's page tables
+ * vgm_ptdump_read_x86: the user half of this process's page tables
  *
  * From debugfs page_tables/current_user (kernels with page table
  * isolation) or current_kernel, which walk current->mm: the process that
@@ -1453,7 +1459,7 @@ bool vgm_pat_can_give(int cache)
  *
  * Returns: 0, or -errno (skip-worthy: no CONFIG_PTDUMP_DEBUGFS).
  */
-static int ptdump_read_x86(struct vgm_ptdump *pt)
+int vgm_ptdump_read_x86(struct vgm_ptdump *pt)
 {
 	static const char *const paths[] = {
 		"/sys/kernel/debug/page_tables/current_user",
@@ -1620,14 +1626,32 @@ int vgm_ptdump_read_walker(struct vgm_ptdump *pt, const struct vgm_range *rg, in
 
 enum vgm_pt_source vgm_pt_source(void)
 {
+	static int source = -1;
+	const char *env;
+
+	if (source >= 0)
+		return source;
 	/* arm64's ptdump (debugfs kernel_page_tables) shows the kernel's tables only */
-	return VGM_X86 ? VGM_PT_PTDUMP : VGM_PT_WALKER;
+	source = VGM_PT_WALKER;
+	if (VGM_X86) {
+		/*
+		 * Without page table isolation there is no current_user:
+		 * current_kernel dumps the kernel half too, 0.85 s a read
+		 * under TCG. The walker reads only the pages asked about.
+		 */
+		env = getenv("VGM_PT_SOURCE");
+		if ((env && !strcmp(env, "ptdump")) || access(VGM_PTEWALK, W_OK))
+			source = VGM_PT_PTDUMP;
+	}
+	igt_debug("page tables read from %s\n", vgm_pt_source_name());
+	return source;
 }
 
 const char *vgm_pt_source_name(void)
 {
 	return vgm_pt_source() == VGM_PT_PTDUMP ?
 	       "debugfs page_tables, CONFIG_PTDUMP_DEBUGFS" :
+	       VGM_X86 ? "debugfs vgm_ptewalk (kmod/vgm_ptewalk.ko; VGM_PT_SOURCE=ptdump reads ptdump instead)" :
 	       "debugfs vgm_ptewalk (kmod/vgm_ptewalk.ko; there is no ptdump of user page tables on this architecture)";
 }
 
@@ -1635,7 +1659,7 @@ int vgm_ptdump_read_ranges(struct vgm_ptdump *pt, const struct vgm_range *rg, in
 {
 	/* x86: the whole user half, as before (ranges are only for the walker) */
 	if (vgm_pt_source() == VGM_PT_PTDUMP)
-		return ptdump_read_x86(pt);
+		return vgm_ptdump_read_x86(pt);
 	return vgm_ptdump_read_walker(pt, rg, n);
 }
 
@@ -1652,7 +1676,7 @@ void vgm_require_ptdump(void)
 	int ret;
 
 	if (vgm_pt_source() == VGM_PT_PTDUMP) {
-		ret = ptdump_read_x86(&pt);
+		ret = vgm_ptdump_read_x86(&pt);
 		igt_require_f(ret == 0, "no ptdump of this process's page tables\n");
 		vgm_ptdump_free(&pt);
 		return;
@@ -2615,9 +2639,22 @@ int vgm_window_movable(int fd, char *why, size_t n)
 	return ret;
 }
 
+/**
+ * vgm_pat_enabled: whether the kernel uses PAT (x86): from the hardware,
+ * IA32_PAT no longer holds its power-on value (Linux programs it at boot,
+ * nopat leaves it); without /dev/cpu/0/msr, whether the kernel keeps
+ * memory type reservations (debugfs x86/pat_memtype_list)
+ */
 bool vgm_pat_enabled(void)
 {
-	return VGM_X86 && access("/sys/kernel/debug/x86/pat_memtype_list", R_OK) == 0;
+	bool msr;
+
+	if (!VGM_X86)
+		return false;
+	x86_pat_table(&msr);
+	if (msr)
+		return pat_msr != PAT_POWER_ON;
+	return access("/sys/kernel/debug/x86/pat_memtype_list", R_OK) == 0;
 }
 
 /* ------------------------------------------- the page-table walker module */

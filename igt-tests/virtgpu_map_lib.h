@@ -407,12 +407,20 @@ struct vgm_range {
 	uint64_t len;
 };
 
-/* where this architecture's page tables are read from */
+/* where the page tables are read from */
 enum vgm_pt_source {
-	VGM_PT_PTDUMP,		/* x86: debugfs page_tables/current_user (CONFIG_PTDUMP_DEBUGFS) */
-	VGM_PT_WALKER,		/* elsewhere: debugfs vgm_ptewalk (kmod/vgm_ptewalk.ko) */
+	VGM_PT_PTDUMP,		/* x86 only: debugfs page_tables (CONFIG_PTDUMP_DEBUGFS) */
+	VGM_PT_WALKER,		/* debugfs vgm_ptewalk (kmod/vgm_ptewalk.ko) */
 };
+/*
+ * The walker where it is loaded (x86 too: ptdump dumps the whole address
+ * space at every read); x86 without it, or with VGM_PT_SOURCE=ptdump in
+ * the environment: ptdump. The ptewalk subtest checks on x86 that both
+ * say the same.
+ */
 enum vgm_pt_source vgm_pt_source(void);
+/* x86: the user half of this process's page tables from ptdump, whatever vgm_pt_source() says */
+int vgm_ptdump_read_x86(struct vgm_ptdump *pt);
 /* what to name in a skip: the debugfs file and what provides it */
 const char *vgm_pt_source_name(void);
 /*

@@ -7,7 +7,7 @@ Usage: report.py RUNDIR           the table and the verdict
                                   each guest architecture of the run)
 
 One row per kernel/window/host mode/test/subtest, with the guest attribute
-the probe read from the guest's own page tables (ptdump) and PAT list. The
+the probe read from the guest's own page tables (vgm_ptewalk) and PAT list. The
 exit status is 1 if anything failed on our kernel, if any guest splatted or
 did not finish, if KUnit failed, or if no subtest ran at all; the stock
 kernel's failures are the baseline and are reported, not gated.
@@ -283,7 +283,7 @@ def main():
     for r in [hdr] + rows:
         print("  ".join(str(c).ljust(widths[i]) for i, c in enumerate(r)).rstrip())
     # the attribute table: one line per run, what the probe read in the guest
-    print("\nattribute table (probe: 4 MiB host-visible blob; the guest's own PTEs: x86 ptdump, arm64 vgm_ptewalk)")
+    print("\nattribute table (probe: 4 MiB host-visible blob; the guest's own PTEs from vgm_ptewalk)")
     summary = {}
     for r in rows:
         if r[3] in ("kunit", "mesa"):
