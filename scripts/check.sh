@@ -69,11 +69,16 @@ check_build() {
 	src=$("$TOP/scripts/kernel-build.sh" patched-tree)
 	"$TOP/scripts/kernel-build.sh" ours >/dev/null
 	step "W=1 and sparse (C=2) over drivers/gpu/drm/virtio of the patched tree"
-	local m=(make -C "$CACHE/build/stock" M="$src/drivers/gpu/drm/virtio"
-		NOSTDINC_FLAGS="-nostdinc -I$CACHE/build/ours-include"
-		"${MODULE_OPTS[@]}")
-	"${m[@]}" clean >/dev/null
-	"${m[@]}" -j"$(nproc)" W=1 C=2 CHECK="$TOP/scripts/sparse-chroot.sh" modules \
+	# the out-of-tree module build of DIR against the stock build, with
+	# our uapi header first; the options follow
+	modmake() {
+		local dir=$1
+		shift
+		make -C "$CACHE/build/stock" M="$dir" NOSTDINC_FLAGS="-nostdinc -I$CACHE/build/ours-include" "$@"
+	}
+	local m=("$src/drivers/gpu/drm/virtio" "${MODULE_OPTS[@]}")
+	modmake "${m[@]}" clean >/dev/null
+	modmake "${m[@]}" -j"$(nproc)" W=1 C=2 CHECK="$TOP/scripts/sparse-chroot.sh" modules \
 		>"$RESULTS/w1-sparse.txt" 2>&1 || die "build failed: $RESULTS/w1-sparse.txt"
 	grep -c '^  CHECK' "$RESULTS/w1-sparse.txt" | sed 's/^/    sparse checked files: /' >&2
 	grep -q '^  CHECK' "$RESULTS/w1-sparse.txt" || die "sparse did not run (see $RESULTS/w1-sparse.txt)"
@@ -87,9 +92,8 @@ check_build() {
 	local t
 	t=$(mktemp -d)
 	cp -a "$src/drivers/gpu/drm/virtio" "$t/"
-	make -C "$CACHE/build/stock" M="$t/virtio" clean >/dev/null
-	make -C "$CACHE/build/stock" M="$t/virtio" NOSTDINC_FLAGS="-nostdinc -I$CACHE/build/ours-include" \
-		CONFIG_DRM_VIRTIO_GPU=m -j"$(nproc)" W=1 modules >"$RESULTS/w1-nohook.txt" 2>&1 ||
+	modmake "$t/virtio" CONFIG_DRM_VIRTIO_GPU=m clean >/dev/null
+	modmake "$t/virtio" CONFIG_DRM_VIRTIO_GPU=m -j"$(nproc)" W=1 modules >"$RESULTS/w1-nohook.txt" 2>&1 ||
 		{ rm -rf "$t"; die "build without the test hook failed: $RESULTS/w1-nohook.txt"; }
 	rm -rf "$t"
 	if grep -E 'warning:|error:' "$RESULTS/w1-nohook.txt" >&2; then
