@@ -1552,14 +1552,45 @@ static int range_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * One run of the walker's answer to "ADDR PAGES": a line as vgm_ptewalk()
+ * parses it, with n=PAGES. Returns the run's pages, 0 where the line
+ * cannot be parsed.
+ */
+static uint64_t walker_run(char *line, struct vgm_ptrange *r)
+{
+	unsigned long long addr, pfn, n;
+	char level[4], rawtok[32], type[24];
+	int w;
+
+	memset(r, 0, sizeof(*r));
+	if (sscanf(line, "addr=0x%llx none n=%llu", &addr, &n) == 2) {
+		snprintf(r->level, sizeof(r->level), "pte");
+		r->cache = VGM_CACHE_UNKNOWN;
+	} else if (sscanf(line, "addr=0x%llx level=%3s pfn=0x%llx raw=%31s w=%d n=%llu type=%23s",
+			  &addr, level, &pfn, rawtok, &w, &n, type) == 7) {
+		r->present = true;
+		r->user = true;
+		r->rw = w;
+		r->cache = vgm_cache_of_type(type);
+		snprintf(r->level, sizeof(r->level), "%s", level);
+	} else {
+		return 0;
+	}
+	r->start = addr;
+	r->end = addr + n * VGM_PAGE;
+	return n;
+}
+
 /**
  * vgm_ptdump_read_walker: [p, p + len) of each range from the walker module
  *
- * One query of debugfs vgm_ptewalk per page; where the walker reports a
- * PMD (or PUD) entry, one per entry: the range it covers, clipped to the
- * range asked for, is one entry here. Addresses without a PFN entry (no
- * VMA, not faulted in, not a PFN mapping) are entries that are not present.
- * The ranges are walked in address order; overlaps are walked once.
+ * One query of debugfs vgm_ptewalk per range ("ADDR PAGES"; again from
+ * where its answer stops, 4 KiB of lines at a time): one entry here per
+ * run of page-table entries alike (level, writable, memory type, PFNs
+ * following each other). Addresses without a PFN entry (no VMA, not
+ * faulted in, not a PFN mapping) are entries that are not present. The
+ * ranges are walked in address order; overlaps are walked once.
  *
  * Returns: 0, or -errno (the module is not loaded, or its answer cannot be
  * parsed: -EPROTO).
@@ -1569,13 +1600,15 @@ int vgm_ptdump_read_walker(struct vgm_ptdump *pt, const struct vgm_range *rg, in
 	struct vgm_range *sorted;
 	uint64_t done = 0;
 	int wfd, i, cap = 0, ret = 0;
+	char *buf;
 
 	memset(pt, 0, sizeof(*pt));
 	wfd = vgm_ptewalk_open();
 	if (wfd < 0)
 		return wfd;
+	buf = malloc(4097);
 	sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	igt_assert(sorted);
+	igt_assert(buf && sorted);
 	memcpy(sorted, rg, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), range_cmp);
 	for (i = 0; i < n && !ret; i++) {
@@ -1583,41 +1616,43 @@ int vgm_ptdump_read_walker(struct vgm_ptdump *pt, const struct vgm_range *rg, in
 		uint64_t end = ((uintptr_t)sorted[i].p + sorted[i].len + VGM_PAGE - 1) & ~(VGM_PAGE - 1);
 		uint64_t addr = start > done ? start : done;
 
-		while (addr < end) {
-			struct vgm_ptrange r = {};
-			struct vgm_pte w;
-			uint64_t size = VGM_PAGE;
+		while (addr < end && !ret) {
+			char req[64], *line, *next;
+			uint64_t from = addr;
+			ssize_t r;
+			int len;
 
-			ret = vgm_ptewalk(wfd, addr, &w);
-			if (ret == -ENOENT) {
-				snprintf(r.level, sizeof(r.level), "pte");
-				r.cache = VGM_CACHE_UNKNOWN;
-				ret = 0;
-			} else if (ret) {
-				igt_debug("%s: 0x%" PRIx64 ": %s (%s)\n", VGM_PTEWALK, addr, strerror(-ret), w.line);
+			len = snprintf(req, sizeof(req), "0x%" PRIx64 " %" PRIu64, addr,
+				       (end - addr) / VGM_PAGE);
+			if (pwrite(wfd, req, len, 0) != len) {
+				ret = -errno;
 				break;
-			} else {
-				if (!strcmp(w.level, "pmd"))
-					size = VGM_PMD;
-				else if (!strcmp(w.level, "pud"))
-					size = 512 * VGM_PMD;
-				r.present = true;
-				r.user = true;
-				r.rw = w.writable;
-				r.cache = vgm_cache_of_type(w.type);
-				snprintf(r.level, sizeof(r.level), "%s", w.level);
 			}
-			/* the entry's whole range, within the range asked for */
-			r.start = addr;
-			r.end = (addr & ~(size - 1)) + size;
-			if (r.end > end)
-				r.end = end;
-			ptdump_add(pt, &cap, &r);
-			addr = r.end;
+			r = pread(wfd, buf, 4096, 0);
+			if (r < 0) {
+				ret = -errno;
+				break;
+			}
+			buf[r] = '\0';
+			for (line = buf; (next = strchr(line, '\n')); line = next + 1) {
+				struct vgm_ptrange pr;
+
+				*next = '\0';
+				if (!walker_run(line, &pr) || pr.start != addr || pr.end > end) {
+					igt_debug("%s: unexpected answer to '%s': %s\n", VGM_PTEWALK, req, line);
+					ret = -EPROTO;
+					break;
+				}
+				ptdump_add(pt, &cap, &pr);
+				addr = pr.end;
+			}
+			if (!ret && addr == from)
+				ret = -EPROTO;	/* no progress */
 		}
 		done = end > done ? end : done;
 	}
 	free(sorted);
+	free(buf);
 	close(wfd);
 	if (ret)
 		vgm_ptdump_free(pt);

@@ -16,6 +16,13 @@
  * (one line each; wrapped here)
  *
  * or "addr=... none" where no PFN mapping (VM_IO/VM_PFNMAP) has an entry.
+ *
+ * Or write "ADDR PAGES": the entries of [ADDR, ADDR + PAGES pages), one line
+ * per run of entries alike (same level, w and type, PFNs following each
+ * other; or no entry), with n=PAGES of the run after w= (after "none"), as
+ * many runs as fit in 4 KiB: the reader asks again from where the last one
+ * ends. What the suite reads for a whole mapping (65536 PTEs of a 256 MiB
+ * blob would be 65536 queries one address at a time).
  * pfn is the PFN of the page at addr, also inside a PMD or PUD entry; raw is
  * the entry rebuilt from its PFN and protection (a PTE, or a PMD), "?" for
  * a PUD.
@@ -30,19 +37,33 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/pgtable.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #ifdef CONFIG_X86
 #include <asm/msr.h>
 #endif
 
-/* per open file: the line about the last address written, walked then */
+/* per open file: the lines about the last address (range) written, walked then */
 struct walk_file {
 	struct mutex lock;	/* protects line and len */
-	char line[256];
+	char line[4096];
 	int len;
+};
+
+/* one entry of the page table, or none */
+struct walk_entry {
+	bool none;
+	const char *level;
+	unsigned long pfn;
+	unsigned long end;	/* where the entry's range ends */
+	u64 raw;
+	bool raw_ok;
+	bool writable;
+	char type[128];
 };
 
 #ifdef CONFIG_X86
@@ -100,53 +121,121 @@ static int decode(char *buf, size_t n, pgprot_t prot, bool leaf_large)
 }
 #endif
 
-static int walk(char *buf, size_t n, unsigned long addr)
+/* the entry of addr in mm (mmap_read_lock held) */
+static void walk_one(struct mm_struct *mm, unsigned long addr, struct walk_entry *e)
 {
 	struct follow_pfnmap_args args = { .address = addr };
-	struct mm_struct *mm = current->mm;
-	const char *level;
-	bool raw_ok;
-	u64 raw = 0;
+
+	memset(e, 0, sizeof(*e));
+	e->end = (addr & PAGE_MASK) + PAGE_SIZE;
+	args.vma = vma_lookup(mm, addr);
+	if (!args.vma || follow_pfnmap_start(&args)) {
+		e->none = true;
+		return;
+	}
+	e->raw_ok = true;
+	if (args.addr_mask == PAGE_MASK) {
+		e->level = "pte";
+		e->raw = pte_val(pfn_pte(args.pfn, args.pgprot));
+	} else if (args.addr_mask == PMD_MASK) {
+		e->level = "pmd";
+#ifdef CONFIG_PGTABLE_HAS_HUGE_LEAVES
+		/* args.pfn is the page's own, inside the PMD's range */
+		e->raw = pmd_val(pfn_pmd(args.pfn & ~((PMD_SIZE >> PAGE_SHIFT) - 1),
+					 args.pgprot));
+#else
+		e->raw_ok = false;
+#endif
+	} else if (args.addr_mask == PUD_MASK) {
+		e->level = "pud";
+		e->raw_ok = false;
+	} else {
+		e->level = "?";
+		e->raw_ok = false;
+	}
+	if (args.addr_mask == PMD_MASK || args.addr_mask == PUD_MASK)
+		e->end = (addr & args.addr_mask) + ~args.addr_mask + 1;
+	e->pfn = args.pfn;
+	e->writable = args.writable;
+	decode(e->type, sizeof(e->type), args.pgprot, args.addr_mask != PAGE_MASK);
+	follow_pfnmap_end(&args);
+}
+
+/* one line; pages < 0: the single-address form (no n=) */
+static int walk_line(char *buf, size_t n, unsigned long addr,
+		     const struct walk_entry *e, long pages)
+{
 	int len;
+
+	if (e->none) {
+		if (pages < 0)
+			return scnprintf(buf, n, "addr=0x%lx none\n", addr);
+		return scnprintf(buf, n, "addr=0x%lx none n=%ld\n", addr, pages);
+	}
+	len = scnprintf(buf, n, "addr=0x%lx level=%s pfn=0x%lx ", addr, e->level, e->pfn);
+	if (e->raw_ok)
+		len += scnprintf(buf + len, n - len, "raw=0x%016llx ", e->raw);
+	else
+		len += scnprintf(buf + len, n - len, "raw=? ");
+	len += scnprintf(buf + len, n - len, "w=%d ", e->writable);
+	if (pages >= 0)
+		len += scnprintf(buf + len, n - len, "n=%ld ", pages);
+	len += scnprintf(buf + len, n - len, "%s\n", e->type);
+	return len;
+}
+
+/* whether next, at next_addr, continues the run that e starts at addr */
+static bool walk_same(const struct walk_entry *e, unsigned long addr,
+		      const struct walk_entry *next, unsigned long next_addr)
+{
+	if (e->none || next->none)
+		return e->none == next->none;
+	return !strcmp(e->level, next->level) && e->writable == next->writable &&
+	       !strcmp(e->type, next->type) &&
+	       next->pfn == e->pfn + ((next_addr - addr) >> PAGE_SHIFT);
+}
+
+/*
+ * The runs of [addr, addr + pages pages) that fit in buf; pages < 0: the
+ * one entry of addr.
+ */
+static int walk(char *buf, size_t n, unsigned long addr, long pages)
+{
+	struct mm_struct *mm = current->mm;
+	struct walk_entry e, next;
+	unsigned long end, at, run;
+	int len = 0;
 
 	if (!mm)
 		return -EINVAL;
-	mmap_read_lock(mm);
-	args.vma = vma_lookup(mm, addr);
-	if (!args.vma || follow_pfnmap_start(&args)) {
+	if (pages > 0 && (addr & ~PAGE_MASK))
+		return -EINVAL;
+	if (pages > 0 && check_add_overflow(addr, (unsigned long)pages << PAGE_SHIFT, &end))
+		return -EINVAL;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	if (pages < 0) {
+		walk_one(mm, addr, &e);
+		len = walk_line(buf, n, addr, &e, -1);
 		mmap_read_unlock(mm);
-		return scnprintf(buf, n, "addr=0x%lx none\n", addr);
+		return len;
 	}
-	raw_ok = true;
-	if (args.addr_mask == PAGE_MASK) {
-		level = "pte";
-		raw = pte_val(pfn_pte(args.pfn, args.pgprot));
-	} else if (args.addr_mask == PMD_MASK) {
-		level = "pmd";
-#ifdef CONFIG_PGTABLE_HAS_HUGE_LEAVES
-		/* args.pfn is the page's own, inside the PMD's range */
-		raw = pmd_val(pfn_pmd(args.pfn & ~((PMD_SIZE >> PAGE_SHIFT) - 1),
-				      args.pgprot));
-#else
-		raw_ok = false;
-#endif
-	} else if (args.addr_mask == PUD_MASK) {
-		level = "pud";
-		raw_ok = false;
-	} else {
-		level = "?";
-		raw_ok = false;
+	/* room for one more line of at most 256 bytes */
+	while (addr < end && n - len > 256) {
+		walk_one(mm, addr, &e);
+		at = min(e.end, end);
+		while (at < end) {
+			walk_one(mm, at, &next);
+			if (!walk_same(&e, addr, &next, at))
+				break;
+			at = min(next.end, end);
+			cond_resched();
+		}
+		run = (at - addr) >> PAGE_SHIFT;
+		len += walk_line(buf + len, n - len, addr, &e, run);
+		addr = at;
 	}
-	len = scnprintf(buf, n, "addr=0x%lx level=%s pfn=0x%lx ", addr, level, args.pfn);
-	if (raw_ok)
-		len += scnprintf(buf + len, n - len, "raw=0x%016llx ", raw);
-	else
-		len += scnprintf(buf + len, n - len, "raw=? ");
-	len += scnprintf(buf + len, n - len, "w=%d ", args.writable);
-	len += decode(buf + len, n - len, args.pgprot, args.addr_mask != PAGE_MASK);
-	follow_pfnmap_end(&args);
 	mmap_read_unlock(mm);
-	len += scnprintf(buf + len, n - len, "\n");
 	return len;
 }
 
@@ -176,13 +265,29 @@ static ssize_t walk_write(struct file *file, const char __user *ubuf,
 {
 	struct walk_file *wf = file->private_data;
 	unsigned long addr;
+	long pages = -1;
+	char req[64], *arg;
 	int ret;
 
-	ret = kstrtoul_from_user(ubuf, len, 0, &addr);
+	if (len >= sizeof(req))
+		return -EINVAL;
+	if (copy_from_user(req, ubuf, len))
+		return -EFAULT;
+	req[len] = '\0';
+	/* "ADDR" or "ADDR PAGES", any base */
+	arg = strim(req);
+	ret = kstrtoul(strsep(&arg, " "), 0, &addr);
 	if (ret)
 		return ret;
+	if (arg) {
+		ret = kstrtol(skip_spaces(arg), 0, &pages);
+		if (ret)
+			return ret;
+		if (pages < 1)
+			return -EINVAL;
+	}
 	mutex_lock(&wf->lock);
-	ret = walk(wf->line, sizeof(wf->line), addr);
+	ret = walk(wf->line, sizeof(wf->line), addr, pages);
 	wf->len = ret < 0 ? 0 : ret;
 	mutex_unlock(&wf->lock);
 	return ret < 0 ? ret : len;
