@@ -342,7 +342,7 @@ static int hostmap_check_pat(struct virtio_gpu_object_vram *vram,
 		return 0;
 	}
 	hostmap_notice(vram->base.base.base.dev,
-		       "resource %u: host maps it %s, but PAT/MTRRs give the guest %s instead of %s: refusing to map; a host-visible window above 4 GiB (hostmem=4G or more, or its BAR reassigned there) has write-back MTRRs, or virtio_gpu.platform_attr=1 maps it %s as before\n",
+		       "resource %u: host maps it %s, but PAT/MTRRs give the guest %s instead of %s: refusing to map; firmware whose MTRRs leave the host-visible window write-back fixes that for cached blobs, or virtio_gpu.platform_attr=1 maps it %s as before\n",
 		       vram_res(vram), attr_names[attr], x86_cache_name(got),
 		       x86_cache_name(want), x86_cache_name(got));
 	return -EOPNOTSUPP;
