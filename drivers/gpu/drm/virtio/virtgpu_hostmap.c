@@ -272,14 +272,18 @@ static const char *x86_cache_name(unsigned long bits)
 	}
 }
 
-/*
+/**
+ * virtio_gpu_hostmap_pat_bits - the memory type a kernel mapping got (x86)
+ * @vaddr: a kernel mapping (ioremap_*()) of host-visible memory
+ *
  * PAT decides the cache mode of every PFN mapping from the memory type
  * reserved for the range, and the MTRRs can override what is asked for
  * (ioremap_cache() accepts a downgrade to UC- silently). The type the
- * reservation got, as PTE cache bits, read from the kernel mapping that
- * holds it; -1 if it has no PTE.
+ * reservation got is read from the kernel mapping that holds it.
+ *
+ * Return: its PTE cache bits (_PAGE_CACHE_MASK), or -1 if it has no PTE.
  */
-static unsigned long hostmap_pat_bits(void __iomem *vaddr)
+unsigned long virtio_gpu_hostmap_pat_bits(void __iomem *vaddr)
 {
 	unsigned int level;
 	pgprot_t prot;
@@ -307,7 +311,7 @@ static pgprot_t hostmap_platform_prot(const struct virtio_gpu_hostmap *hm,
 
 	if (!hm->vaddr)
 		return prot;
-	bits = hostmap_pat_bits(hm->vaddr);
+	bits = virtio_gpu_hostmap_pat_bits(hm->vaddr);
 	if (bits == -1UL)
 		return prot;
 	return __pgprot((pgprot_val(prot) & ~_PAGE_CACHE_MASK) | bits);
@@ -324,7 +328,7 @@ static int hostmap_check_pat(struct virtio_gpu_object_vram *vram,
 
 	want = pgprot_val(virtio_gpu_map_attr_pgprot(attr, PAGE_KERNEL)) &
 	       _PAGE_CACHE_MASK;
-	got = hostmap_pat_bits(vaddr);
+	got = virtio_gpu_hostmap_pat_bits(vaddr);
 	if (got == -1UL)
 		return -EOPNOTSUPP;
 	if (got == want)

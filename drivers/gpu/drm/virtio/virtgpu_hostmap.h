@@ -103,5 +103,8 @@ unsigned long virtio_gpu_get_unmapped_area(struct file *filp,
 					   unsigned long flags);
 void virtio_gpu_hostmap_unplug(struct virtio_gpu_device *vgdev);
 void virtio_gpu_hostmap_debugfs_init(struct drm_minor *minor);
+#ifdef CONFIG_X86
+unsigned long virtio_gpu_hostmap_pat_bits(void __iomem *vaddr);
+#endif
 
 #endif

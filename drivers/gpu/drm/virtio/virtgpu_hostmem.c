@@ -48,24 +48,15 @@ MODULE_PARM_DESC(relocate_window,
  */
 static int hostmem_is_wb(resource_size_t start, resource_size_t len)
 {
-	unsigned int level;
+	unsigned long bits;
 	void __iomem *va;
-	pgprot_t prot;
-	pte_t *pte;
-	int wb = -ENOMEM;
 
 	va = ioremap_cache(start, len);
 	if (!va)
 		return -ENOMEM;
-	pte = lookup_address((unsigned long)va, &level);
-	if (pte) {
-		prot = __pgprot(pte_flags(*pte));
-		if (level != PG_LEVEL_4K)
-			prot = pgprot_large_2_4k(prot);
-		wb = !(pgprot_val(prot) & _PAGE_CACHE_MASK);
-	}
+	bits = virtio_gpu_hostmap_pat_bits(va);
 	iounmap(va);
-	return wb;
+	return bits == -1UL ? -ENOMEM : !bits;
 }
 
 /* The memory BAR of @pdev that holds @addr, or -1. */
