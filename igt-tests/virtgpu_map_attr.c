@@ -93,7 +93,9 @@
  * Description: The test-only page-table walker module (kmod/vgm_ptewalk)
  *   agrees with ptdump on every page of a faulted-in 4.25 MiB blob: cache
  *   mode, level, and the blob's own PFN, and the library's reads of the
- *   page tables from the walker give the mapping's ptdump spans (x86).
+ *   page tables from the walker give the mapping's ptdump spans (x86);
+ *   with every other page made read-only, the walker's range queries (a
+ *   run per page, several queries) say what its single-address answers say.
  *   arm64 has the walker only: every page has an entry with the blob's PFN
  *   and the memory type the host's attribute requires.
  *
@@ -786,6 +788,55 @@ static void test_platform_attr(void)
  * arm64 has instead of ptdump: there it is checked on its own, each page
  * present with the blob's PFN and the memory type of the host's attribute.
  */
+/*
+ * The walker's range queries against its single-address answers, where
+ * they need many lines and several queries: every other page of the
+ * mapping made read-only and faulted in again (a run per page).
+ */
+static void check_walker_runs(int wfd, uint8_t *p, uint64_t size)
+{
+	struct vgm_range rg = { .p = p, .len = size };
+	unsigned int bad = 0, runs;
+	struct vgm_ptdump pt;
+	uint64_t off;
+	int ret;
+
+	for (off = VGM_PAGE; off < size; off += 2 * VGM_PAGE)
+		igt_assert_eq(mprotect(p + off, VGM_PAGE, PROT_READ), 0);
+	/* split PMDs of a PFN mapping are gone: fault every page in again */
+	for (off = 0; off < size; off += VGM_PAGE)
+		(void)*(volatile uint8_t *)(p + off);
+	ret = vgm_ptdump_read_walker(&pt, &rg, 1);
+	igt_assert_f(ret == 0, "the walker's range queries failed: %s\n", strerror(-ret));
+	runs = pt.n;
+	for (off = 0; off < size; off += VGM_PAGE) {
+		const struct vgm_ptrange *r = vgm_ptdump_find(&pt, (uintptr_t)p + off);
+		struct vgm_pte w;
+
+		ret = vgm_ptewalk(wfd, (uintptr_t)p + off, &w);
+		if (ret == -ENOENT) {
+			bad += r && r->present;
+			continue;
+		}
+		igt_assert_f(ret == 0, "page %" PRIu64 ": %s\n", off / VGM_PAGE, w.line);
+		if (!r || !r->present || r->rw != w.writable || strcmp(r->level, w.level) ||
+		    r->cache != vgm_cache_of_type(w.type)) {
+			if (!bad)
+				igt_info("page %" PRIu64 ": the range query says %s %s %s, the page's own: %s\n",
+					 off / VGM_PAGE, r && r->present ? "present" : "absent",
+					 r ? r->level : "-", r && r->rw ? "rw" : "ro", w.line);
+			bad++;
+		}
+	}
+	vgm_ptdump_free(&pt);
+	igt_assert_f(bad == 0, "%u of %" PRIu64 " pages: the walker's range queries disagree with its single-address answers\n",
+		     bad, size / VGM_PAGE);
+	igt_assert_f(runs >= size / VGM_PAGE,
+		     "%u ranges for %" PRIu64 " pages alternately writable and read-only\n", runs, size / VGM_PAGE);
+	igt_info("every other page read-only: %u runs, the range queries agree with the single-address answers\n",
+		 runs);
+}
+
 static void test_ptewalk(void)
 {
 	uint64_t size = 4 * VGM_MIB + 256 * VGM_KIB, off, phys;
@@ -802,12 +853,10 @@ static void test_ptewalk(void)
 	wfd = vgm_ptewalk_open();
 	igt_require_f(wfd >= 0, "no %s (kmod/vgm_ptewalk.ko not loaded): %s\n", VGM_PTEWALK,
 		      strerror(-wfd));
-	if (VGM_X86) {
-		ret = vgm_ptdump_read_x86(&pt);
-		igt_require_f(ret == 0, "no ptdump of this process's page tables (CONFIG_PTDUMP_DEBUGFS) to check the walker against: %s\n",
-			      strerror(-ret));
-		vgm_ptdump_free(&pt);
-	}
+	if (VGM_X86)
+		igt_require_f(access("/sys/kernel/debug/page_tables/current_user", R_OK) == 0 ||
+			      access("/sys/kernel/debug/page_tables/current_kernel", R_OK) == 0,
+			      "no ptdump of this process's page tables (CONFIG_PTDUMP_DEBUGFS) to check the walker against\n");
 	vgm_ctx_open(&c);
 	vgm_blob_create_retry(c.fd, size, &b);
 	p = vgm_map_or_skip(&c, &b, &e);
@@ -880,6 +929,7 @@ static void test_ptewalk(void)
 			     sd.writable ? "writable" : "not all writable");
 	}
 	vgm_ptdump_free(&pt);
+	check_walker_runs(wfd, p, size);
 	if (VGM_X86)
 		igt_info("%u pages (%u in PMD entries): the walker and ptdump agree (%s)%s\n", pages, pmd,
 			 first, have_phys ? ", PFNs are the blob's" : "");

@@ -280,12 +280,12 @@ int __vgm_blob_create(int fd, uint64_t size, uint32_t blob_mem,
 				if (before[j].start == after[i].start &&
 				    before[j].size == after[i].size)
 					break;
-			if (j == nbefore) {
+			if (j == nbefore && !found++)
 				b->phys = after[i].start;
-				found++;
-			}
 		}
 		b->phys_known = found == 1;
+		if (!b->phys_known)
+			b->phys = 0;
 	}
 	free(before);
 	free(after);
@@ -1407,20 +1407,21 @@ static const int *x86_pat_table(bool *from_msr)
 	static int hw[8];
 	static int state; /* 0 not read, 1 from the MSR, -1 Linux's */
 	uint64_t msr;
-	int fd, i;
+	int fd, i, got = -1;
 
-	if (!state) {
-		state = -1;
+	/* threads may race here: each reads the same MSR, the result is published last */
+	if (!__atomic_load_n(&state, __ATOMIC_ACQUIRE)) {
 		fd = open("/dev/cpu/0/msr", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			if (pread(fd, &msr, sizeof(msr), MSR_IA32_PAT) == sizeof(msr)) {
 				for (i = 0; i < 8; i++)
 					hw[i] = type[(msr >> (8 * i)) & 7];
 				pat_msr = msr;
-				state = 1;
+				got = 1;
 			}
 			close(fd);
 		}
+		__atomic_store_n(&state, got, __ATOMIC_RELEASE);
 	}
 	if (from_msr)
 		*from_msr = state == 1;
@@ -1625,7 +1626,7 @@ int vgm_ptdump_read_walker(struct vgm_ptdump *pt, const struct vgm_range *rg, in
 			len = snprintf(req, sizeof(req), "0x%" PRIx64 " %" PRIu64, addr,
 				       (end - addr) / VGM_PAGE);
 			if (pwrite(wfd, req, len, 0) != len) {
-				ret = -errno;
+				ret = errno ? -errno : -EIO;
 				break;
 			}
 			r = pread(wfd, buf, 4096, 0);
@@ -2675,10 +2676,10 @@ int vgm_window_movable(int fd, char *why, size_t n)
 }
 
 /**
- * vgm_pat_enabled: whether the kernel uses PAT (x86): from the hardware,
- * IA32_PAT no longer holds its power-on value (Linux programs it at boot,
- * nopat leaves it); without /dev/cpu/0/msr, whether the kernel keeps
- * memory type reservations (debugfs x86/pat_memtype_list)
+ * vgm_pat_enabled: whether the kernel uses PAT (x86): it keeps memory type
+ * reservations (debugfs x86/pat_memtype_list exists only then). Where
+ * debugfs has no x86 directory: whether IA32_PAT still holds its power-on
+ * value, which nopat leaves (Linux programs it at boot otherwise).
  */
 bool vgm_pat_enabled(void)
 {
@@ -2686,10 +2687,10 @@ bool vgm_pat_enabled(void)
 
 	if (!VGM_X86)
 		return false;
+	if (access("/sys/kernel/debug/x86", F_OK) == 0)
+		return access("/sys/kernel/debug/x86/pat_memtype_list", F_OK) == 0;
 	x86_pat_table(&msr);
-	if (msr)
-		return pat_msr != PAT_POWER_ON;
-	return access("/sys/kernel/debug/x86/pat_memtype_list", R_OK) == 0;
+	return msr && pat_msr != PAT_POWER_ON;
 }
 
 /* ------------------------------------------- the page-table walker module */

@@ -17,10 +17,11 @@
  *
  * or "addr=... none" where no PFN mapping (VM_IO/VM_PFNMAP) has an entry.
  *
- * Or write "ADDR PAGES": the entries of [ADDR, ADDR + PAGES pages), one line
- * per run of entries alike (same level, w and type, PFNs following each
- * other; or no entry), with n=PAGES of the run after w= (after "none"), as
- * many runs as fit in 4 KiB: the reader asks again from where the last one
+ * Or write "ADDR PAGES" (ADDR page-aligned, PAGES >= 1): the entries of
+ * [ADDR, ADDR + PAGES pages), one line per run of entries alike (same level,
+ * w and type, PFNs following each other; or no entry), with n=PAGES of the
+ * run after w= (after "none"), as many runs as fit in 4 KiB and at most
+ * 65536 entries looked up: the reader asks again from where the last run
  * ends. What the suite reads for a whole mapping (65536 PTEs of a 256 MiB
  * blob would be 65536 queries one address at a time).
  * pfn is the PFN of the page at addr, also inside a PMD or PUD entry; raw is
@@ -46,6 +47,10 @@
 #ifdef CONFIG_X86
 #include <asm/msr.h>
 #endif
+
+/* the longest line walk_line() writes, and the entries a query looks up at most */
+#define WALK_LINE_MAX	256
+#define WALK_LOOKUPS	65536
 
 /* per open file: the lines about the last address (range) written, walked then */
 struct walk_file {
@@ -128,8 +133,19 @@ static void walk_one(struct mm_struct *mm, unsigned long addr, struct walk_entry
 
 	memset(e, 0, sizeof(*e));
 	e->end = (addr & PAGE_MASK) + PAGE_SIZE;
-	args.vma = vma_lookup(mm, addr);
-	if (!args.vma || follow_pfnmap_start(&args)) {
+	args.vma = find_vma(mm, addr);
+	/* no entry up to the next VMA, or to the end of one that is not PFN-mapped */
+	if (!args.vma || args.vma->vm_start > addr) {
+		e->none = true;
+		e->end = args.vma ? args.vma->vm_start : ULONG_MAX;
+		return;
+	}
+	if (!(args.vma->vm_flags & (VM_IO | VM_PFNMAP))) {
+		e->none = true;
+		e->end = args.vma->vm_end;
+		return;
+	}
+	if (follow_pfnmap_start(&args)) {
 		e->none = true;
 		return;
 	}
@@ -203,34 +219,43 @@ static int walk(char *buf, size_t n, unsigned long addr, long pages)
 {
 	struct mm_struct *mm = current->mm;
 	struct walk_entry e, next;
-	unsigned long end, at, run;
+	unsigned long end, at, run, bytes;
+	unsigned int lookups = 0;
 	int len = 0;
 
 	if (!mm)
 		return -EINVAL;
-	if (pages > 0 && (addr & ~PAGE_MASK))
-		return -EINVAL;
-	if (pages > 0 && check_add_overflow(addr, (unsigned long)pages << PAGE_SHIFT, &end))
+	if (pages > 0 && ((addr & ~PAGE_MASK) ||
+			  check_shl_overflow((unsigned long)pages, PAGE_SHIFT, &bytes) ||
+			  check_add_overflow(addr, bytes, &end)))
 		return -EINVAL;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	if (pages < 0) {
+	if (pages <= 0) {
 		walk_one(mm, addr, &e);
 		len = walk_line(buf, n, addr, &e, -1);
 		mmap_read_unlock(mm);
 		return len;
 	}
-	/* room for one more line of at most 256 bytes */
-	while (addr < end && n - len > 256) {
+	/*
+	 * Room for one more line, and at most WALK_LOOKUPS entries looked up
+	 * a query (the reader asks again from where the answer stops): the
+	 * mmap lock is not held for long, and a fatal signal ends the walk.
+	 */
+	while (addr < end && n - len > WALK_LINE_MAX && lookups < WALK_LOOKUPS) {
 		walk_one(mm, addr, &e);
 		at = min(e.end, end);
-		while (at < end) {
+		while (at < end && ++lookups < WALK_LOOKUPS) {
 			walk_one(mm, at, &next);
 			if (!walk_same(&e, addr, &next, at))
 				break;
 			at = min(next.end, end);
+			if (fatal_signal_pending(current))
+				break;
 			cond_resched();
 		}
+		if (fatal_signal_pending(current))
+			break;
 		run = (at - addr) >> PAGE_SHIFT;
 		len += walk_line(buf + len, n - len, addr, &e, run);
 		addr = at;
@@ -286,7 +311,8 @@ static ssize_t walk_write(struct file *file, const char __user *ubuf,
 		if (pages < 1)
 			return -EINVAL;
 	}
-	mutex_lock(&wf->lock);
+	if (mutex_lock_interruptible(&wf->lock))
+		return -EINTR;
 	ret = walk(wf->line, sizeof(wf->line), addr, pages);
 	wf->len = ret < 0 ? 0 : ret;
 	mutex_unlock(&wf->lock);
