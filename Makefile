@@ -12,7 +12,7 @@ help:
 	@echo "make kernel   pristine 7.2 kernel + our virtio-gpu module (and the built-in variant)"
 	@echo "make host     the Debian unstable chroot (QEMU, virglrenderer, Mesa, IGT) and the map_info shim"
 	@echo "make patches  git format-patch series against 7.2 in results/patches"
-	@echo "make check    checkpatch --strict, W=1 + sparse, W=1 cross-builds of the driver (arm64, riscv64, i386)"
+	@echo "make check    checkpatch --strict, W=1 + sparse, W=1 cross-builds of the driver (arm64, riscv64, i386, um)"
 	@echo "make mutants  build deliberately broken variants of our module, one guest each: which IGT subtest kills each"
 	@echo "make clean    remove results/ (caches stay in \$$VGM_CACHE, default /var/cache/virtgpu-mapinfo)"
 

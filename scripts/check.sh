@@ -5,10 +5,10 @@
 #   check.sh build     our module rebuilt from clean with W=1 and sparse (C=2):
 #                      any warning or sparse report fails; and W=1 once more
 #                      without the test hook (CONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK)
-#   check.sh cross     our driver directory compiled with W=1 for arm64, riscv64
-#                      and i386 (allnoconfig + configs/cross.config): any
+#   check.sh cross     our driver directory compiled with W=1 for arm64, riscv64,
+#                      i386 and um (allnoconfig + configs/cross.config): any
 #                      warning or error fails; logs in results/cross-<arch>.txt
-#                      (VGM_CROSS_ARCHES="arm64 riscv64 i386" narrows the list)
+#                      (VGM_CROSS_ARCHES="arm64 riscv64 i386 um" narrows the list)
 STEP=check
 . "$(dirname "$0")/common.sh"
 what=${1:-all}
@@ -120,6 +120,12 @@ cross_arch_setup() {
 		# 32-bit (ARCH=i386 turns 64BIT off); PAT decides x86 cache modes
 		printf '%s\n' CONFIG_X86_32=y CONFIG_MTRR=y CONFIG_X86_PAT=y
 		;;
+	um)
+		# User-mode Linux on x86_64: CONFIG_X86_64 without CONFIG_X86;
+		# virtio-gpu through its virtio-PCI emulation
+		karch=um cross=''
+		printf '%s\n' CONFIG_64BIT=y CONFIG_VIRTIO_UML=y CONFIG_UML_PCI_OVER_VIRTIO=y CONFIG_UML_PCI_OVER_VIRTIO_DEVICE_ID=1234
+		;;
 	*) die "unknown cross arch '$1'" ;;
 	esac
 }
@@ -197,7 +203,7 @@ cross_build() {
 
 check_cross() {
 	local arches
-	read -ra arches <<<"${VGM_CROSS_ARCHES:-arm64 riscv64 i386}"
+	read -ra arches <<<"${VGM_CROSS_ARCHES:-arm64 riscv64 i386 um}"
 	need_host_pkgs gcc make flex bison bc libelf-dev libssl-dev ccache \
 		gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
 	local src
