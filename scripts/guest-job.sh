@@ -28,10 +28,13 @@ root=/tmp/igt-root
 mkdir -p $root
 # igt_runner reads binary names from TEST_ROOT/test-list.txt and lists
 # their subtests itself
+# (copied to tmpfs: the runner executes a binary once per subtest, and an
+# exec from the 9p run directory, which the guest does not cache, costs
+# 0.07 s under TCG against 0.03 s from tmpfs)
 names=
 for b in $H/tests/virtgpu_*; do
 	[ -x "$b" ] || continue
-	ln -s "$b" $root/$(basename "$b")
+	cp "$b" $root/$(basename "$b")
 	names="$names $(basename "$b")"
 done
 # (igt-gpu-tools, with drm_virtgpu, exists in Debian for x86 only)
