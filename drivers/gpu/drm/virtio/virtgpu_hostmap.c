@@ -281,7 +281,7 @@ static const char *x86_cache_name(unsigned long bits)
  * (ioremap_cache() accepts a downgrade to UC- silently). The type the
  * reservation got is read from the kernel mapping that holds it.
  *
- * Return: its PTE cache bits (_PAGE_CACHE_MASK), or -1 if it has no PTE.
+ * Return: its PTE cache bits (_PAGE_CACHE_MASK), or -1UL if it has no PTE.
  */
 unsigned long virtio_gpu_hostmap_pat_bits(void __iomem *vaddr)
 {
