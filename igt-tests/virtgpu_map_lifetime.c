@@ -107,7 +107,9 @@
  * SUBTEST: remap-race
  * Description: Four processes have the host unmap and map one mapped blob
  *		again at the same time (25 remaps each through the debugfs
- *		hook). Every remap that succeeds sends exactly one
+ *		hook), while a fifth keeps the control queue full (empty
+ *		EXECBUFFERs), so that a remap waits for ring space between
+ *		its UNMAP_BLOB and its MAP_BLOB. Every remap that succeeds sends exactly one
  *		RESOURCE_MAP_BLOB, and only after the host's UNMAP: the host's
  *		answers file holds one answer per remap plus the first (a
  *		second MAP_BLOB in flight is refused by QEMU before the host
@@ -213,6 +215,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1200,7 +1203,8 @@ static void test_remap_race(void)
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
-	pid_t pid[RACE_PROCS];
+	pid_t pid[RACE_PROCS], flood;
+	char hook[PATH_MAX];
 	uint64_t waited;
 	uint8_t *p;
 
@@ -1215,15 +1219,41 @@ static void test_remap_race(void)
 	igt_require_f(ret == 0, "the host's answers file has no answer for resource %u: %s\n",
 		      b.res, strerror(-ret));
 
+	igt_assert_eq(vgm_hook_path(c.fd, hook, sizeof(hook)), 0);
+
 	fflush(NULL);
+	/*
+	 * A process that keeps the control queue full: a revoke that must
+	 * wait for ring space between its UNMAP_BLOB and its MAP_BLOB
+	 * leaves room for another revoke's commands in between, if revokes
+	 * are not serialised.
+	 */
+	flood = fork();
+	igt_assert_f(flood >= 0, "fork: %s\n", strerror(errno));
+	if (!flood) {
+		int ffd;
+
+		/* ends with the test, however it ends */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		ffd = vgm_open_ctx();
+
+		for (;;)
+			(void)__vgm_execbuf(ffd, NULL, 0, NULL, 0);
+	}
 	for (i = 0; i < RACE_PROCS; i++) {
 		pid[i] = fork();
 		igt_assert_f(pid[i] >= 0, "fork: %s\n", strerror(errno));
 		if (!pid[i]) {
-			int r, done = 0;
+			char cmd[64];
+			int r, done = 0, hfd, len;
 
+			/* one open file, no lookups between the remaps */
+			hfd = open(hook, O_WRONLY | O_CLOEXEC);
+			if (hfd < 0)
+				_exit(0);
+			len = snprintf(cmd, sizeof(cmd), "remap %d %u", c.fd, b.handle);
 			for (r = 0; r < RACE_ROUNDS; r++)
-				done += vgm_hook(c.fd, "remap", b.handle) == 0;
+				done += write(hfd, cmd, len) == len;
 			_exit(done);
 		}
 	}
@@ -1234,9 +1264,16 @@ static void test_remap_race(void)
 		ok += WEXITSTATUS(status);
 		failed += RACE_ROUNDS - WEXITSTATUS(status);
 	}
-	igt_info("%d processes x %d remaps: %d succeeded, %d failed\n",
+	kill(flood, SIGKILL);
+	igt_assert_f(vgm_reap(flood, 30 * 1000000000ull, &status, &waited) == 0,
+		     "the process that filled the control queue did not end within 30 s of SIGKILL\n");
+	igt_info("%d processes x %d remaps, the control queue kept full: %d succeeded, %d failed\n",
 		 RACE_PROCS, RACE_ROUNDS, ok, failed);
 	igt_assert_f(ok > 0, "no remap through the debugfs hook succeeded\n");
+	/* a mapped blob in a window with room: no remap has a reason to fail */
+	igt_assert_f(failed == 0,
+		     "%d of %d remaps of a mapped blob failed: concurrent revokes saw each other's half-done state\n",
+		     failed, RACE_PROCS * RACE_ROUNDS);
 
 	/* one answer per MAP_BLOB the host saw: the first, and one per remap */
 	ret = vgm_host_answer(b.res, ok, 10000, &last);
