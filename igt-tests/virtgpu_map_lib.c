@@ -1558,25 +1558,28 @@ static int range_cmp(const void *a, const void *b)
  * parses it, with n=PAGES. Returns the run's pages, 0 where the line
  * cannot be parsed.
  */
-static uint64_t walker_run(char *line, struct vgm_ptrange *r)
+static int ptewalk_parse(const char *line, struct vgm_pte *pte, uint64_t *addr,
+			 uint64_t *pages);
+
+static uint64_t walker_run(const char *line, struct vgm_ptrange *r)
 {
-	unsigned long long addr, pfn, n;
-	char level[4], rawtok[32], type[24];
-	int w;
+	struct vgm_pte w;
+	uint64_t addr, n;
+	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (sscanf(line, "addr=0x%llx none n=%llu", &addr, &n) == 2) {
+	ret = ptewalk_parse(line, &w, &addr, &n);
+	if ((ret && ret != -ENOENT) || !n)
+		return 0;
+	if (ret == -ENOENT) {
 		snprintf(r->level, sizeof(r->level), "pte");
 		r->cache = VGM_CACHE_UNKNOWN;
-	} else if (sscanf(line, "addr=0x%llx level=%3s pfn=0x%llx raw=%31s w=%d n=%llu type=%23s",
-			  &addr, level, &pfn, rawtok, &w, &n, type) == 7) {
+	} else {
 		r->present = true;
 		r->user = true;
-		r->rw = w;
-		r->cache = vgm_cache_of_type(type);
-		snprintf(r->level, sizeof(r->level), "%s", level);
-	} else {
-		return 0;
+		r->rw = w.writable;
+		r->cache = vgm_cache_of_type(w.type);
+		snprintf(r->level, sizeof(r->level), "%s", w.level);
 	}
 	r->start = addr;
 	r->end = addr + n * VGM_PAGE;
@@ -2704,10 +2707,9 @@ int vgm_ptewalk_open(void)
 
 int vgm_ptewalk(int wfd, uint64_t addr, struct vgm_pte *pte)
 {
-	char buf[320], rawtok[32], *t;
-	unsigned long long pfn, raw = 0;
-	int len, w;
+	char buf[320];
 	ssize_t r;
+	int len;
 
 	memset(pte, 0, sizeof(*pte));
 	len = snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
@@ -2718,20 +2720,46 @@ int vgm_ptewalk(int wfd, uint64_t addr, struct vgm_pte *pte)
 		return -errno;
 	buf[r] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	snprintf(pte->line, sizeof(pte->line), "%s", buf);
-	if (strstr(buf, " none"))
+	return ptewalk_parse(buf, pte, NULL, NULL);
+}
+
+/*
+ * One line of the walker: "addr=A none" or "addr=A level=L pfn=P raw=R w=W
+ * type=T ...", with "n=PAGES" before type= (after none) in the answers to
+ * a range. Fills @pte (its line too) and, when asked, @addr and @pages (0
+ * without n=). Returns 0, -ENOENT (no entry) or -EPROTO.
+ */
+static int ptewalk_parse(const char *line, struct vgm_pte *pte, uint64_t *addr,
+			 uint64_t *pages)
+{
+	unsigned long long a = 0, pfn, raw = 0, n = 0;
+	char rawtok[32];
+	const char *t;
+	int w;
+
+	memset(pte, 0, sizeof(*pte));
+	snprintf(pte->line, sizeof(pte->line), "%s", line);
+	if (sscanf(line, "addr=0x%llx", &a) != 1)
+		return -EPROTO;
+	t = strstr(line, " n=");
+	if (t && sscanf(t, " n=%llu", &n) != 1)
+		return -EPROTO;
+	if (addr)
+		*addr = a;
+	if (pages)
+		*pages = n;
+	if (strstr(line, " none"))
 		return -ENOENT;
 	/* raw=? where the walker cannot rebuild the entry (a PUD) */
-	if (sscanf(buf, "addr=%*s level=%3s pfn=0x%llx raw=%31s w=%d", pte->level, &pfn, rawtok, &w) != 4 ||
+	if (sscanf(line, "addr=%*s level=%3s pfn=0x%llx raw=%31s w=%d", pte->level, &pfn, rawtok, &w) != 4 ||
 	    (strcmp(rawtok, "?") && sscanf(rawtok, "0x%llx", &raw) != 1))
 		return -EPROTO;
 	pte->pfn = pfn;
 	pte->raw = raw;
 	pte->writable = w;
-	t = strstr(buf, " type=");
-	if (!t)
+	t = strstr(line, " type=");
+	if (!t || sscanf(t, " type=%23s", pte->type) != 1)
 		return -EPROTO;
-	sscanf(t, " type=%23s", pte->type);
 	return 0;
 }
 
