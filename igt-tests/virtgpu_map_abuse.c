@@ -60,9 +60,11 @@
  *
  * SUBTEST: fault-vs-remap
  * Description: Threads fault every page of a blob while the host unmaps and
- *		maps it again, over and over, with the same answer: no thread
- *		ever gets a signal (faults during the remap wait for the new
- *		answer) and the mapping ends with the attribute of the answer.
+ *		maps it again, 200 times with the same answer, mostly back to
+ *		back (a fault retried after one answer finds the next remap):
+ *		no thread ever gets a signal (faults during a remap wait for
+ *		the new answer) and the mapping ends with the attribute of the
+ *		answer.
  *
  * SUBTEST: window-full
  * Description: Blobs are created and mapped until the host-visible window
@@ -94,6 +96,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,6 +377,7 @@ static void *racer_fn(void *arg)
 
 #define NWORKERS 6
 #define NRACERS 4
+#define NREMAP_READERS 8 /* fault-vs-remap */
 #define RACE_NS 1500000000ull
 
 static void test_fault_vs_unmap(void)
@@ -496,14 +500,32 @@ struct reader {
 	volatile int *stop;
 	uint64_t reads;
 	int sig;
+	int cpu; /* >= 0: runs there, at SCHED_IDLE */
+	int remapper_cpu;
+	int setup_err;
 };
 
 static void *reader_fn(void *arg)
 {
 	struct reader *r = arg;
+	struct sched_param sp = {};
+	cpu_set_t set;
 	uint64_t i;
 	uint32_t v;
 
+	/* the others stay off that CPU, where there is another */
+	r->setup_err = pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
+	if (!r->setup_err && r->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(r->cpu, &set);
+		r->setup_err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set) ?:
+			       pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	} else if (!r->setup_err && CPU_COUNT(&set) > 1) {
+		CPU_CLR(r->remapper_cpu, &set);
+		r->setup_err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	if (r->setup_err)
+		return NULL;
 	for (i = 0; !*r->stop; i++) {
 		uint64_t page = (i * 7919 + (uint64_t)r->id * 131) % r->pages;
 
@@ -517,14 +539,15 @@ static void *reader_fn(void *arg)
 
 static void test_fault_vs_remap(void)
 {
-	struct reader r[NWORKERS] = {};
+	struct reader r[NREMAP_READERS] = {};
 	struct timespec deadline;
 	volatile int stop = 0;
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	struct vgm_expect e;
+	cpu_set_t all, one;
 	uint64_t size = 4 * VGM_MIB + 4 * VGM_KIB;
-	int i, n, ret = 0, stuck = 0, cache;
+	int i, n, ret = 0, stuck = 0, cache, cpu;
 	uint8_t *p;
 
 	vgm_ctx_open(&c);
@@ -532,31 +555,55 @@ static void test_fault_vs_remap(void)
 	vgm_blob_create(c.fd, size, &b);
 	p = vgm_map_or_skip(&c, &b, &e);
 
+	/*
+	 * Half the readers share this thread's CPU at SCHED_IDLE: one that a
+	 * host answer wakes runs only once this thread sleeps, when its next
+	 * remap has begun (a busy guest does this by chance); the others
+	 * fault on any CPU, racing the zaps.
+	 */
+	cpu = sched_getcpu();
+	igt_assert(cpu >= 0);
+	igt_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
 	vgm_sigbus_install();
-	for (i = 0; i < NWORKERS; i++) {
+	for (i = 0; i < NREMAP_READERS; i++) {
+		r[i].cpu = i % 2 ? -1 : cpu;
+		r[i].remapper_cpu = cpu;
 		r[i].id = i;
 		r[i].p = p;
 		r[i].pages = size / VGM_PAGE;
 		r[i].stop = &stop;
 		igt_assert_eq(pthread_create(&r[i].thread, NULL, reader_fn, &r[i]), 0);
 	}
-	for (n = 0; n < 20 && !ret; n++) {
-		usleep(20 * 1000);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	igt_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	/*
+	 * Back to back, with a pause every tenth round for the readers to
+	 * map the blob: a fault that waited for one answer is often retried
+	 * only after the next remap began, and must wait for that one too.
+	 */
+	for (n = 0; n < 200 && !ret; n++) {
+		if (n % 10 == 0)
+			usleep(20 * 1000);
 		ret = vgm_hook(c.fd, "remap", b.handle);
 	}
 	usleep(50 * 1000);
 	stop = 1;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 20;
-	for (i = 0; i < NWORKERS; i++)
+	for (i = 0; i < NREMAP_READERS; i++)
 		if (pthread_timedjoin_np(r[i].thread, NULL, &deadline))
 			stuck++;
 	vgm_sigbus_restore();
+	igt_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
 
-	igt_assert_f(!stuck, "%d of %d threads are stuck in a fault after %d remaps\n", stuck, NWORKERS, n);
+	igt_assert_f(!stuck, "%d of %d threads are stuck in a fault after %d remaps\n", stuck, NREMAP_READERS, n);
 	igt_assert_f(ret == 0, "debugfs hook: remap %d failed: %s\n", n, strerror(-ret));
-	for (i = 0; i < NWORKERS; i++) {
-		igt_info("thread %d: %" PRIu64 " reads across %d remaps\n", i, r[i].reads, n);
+	for (i = 0; i < NREMAP_READERS; i++) {
+		igt_info("thread %d (%s): %" PRIu64 " reads across %d remaps\n", i,
+			 r[i].cpu >= 0 ? "SCHED_IDLE, on the remapper's CPU" : "other CPUs", r[i].reads, n);
+		igt_assert_f(!r[i].setup_err, "thread %d: CPU %d at SCHED_IDLE: %s\n",
+			     i, r[i].cpu, strerror(r[i].setup_err));
 		igt_assert_f(!r[i].sig, "thread %d got %s while the host remapped the blob with the same answer\n",
 			     i, strsignal(r[i].sig));
 	}

@@ -542,7 +542,8 @@ static int hostmap_resolve_answered(struct virtio_gpu_object_vram *vram)
 
 /*
  * Wait (killable) for the host's answer and apply the policy to it once.
- * Never called with hostmap.lock held.
+ * A remap may have begun since the answer came (the state is unresolved
+ * again): the caller checks the state. Never called with hostmap.lock held.
  */
 static int hostmap_settle(struct virtio_gpu_object_vram *vram)
 {
@@ -554,7 +555,7 @@ static int hostmap_settle(struct virtio_gpu_object_vram *vram)
 				  drm_dev_is_unplugged(vgdev->ddev));
 	if (ret)
 		return ret;
-	if (!hostmap_answered(vram))
+	if (drm_dev_is_unplugged(vgdev->ddev))
 		return -ENODEV; /* the device is gone: no answer will come */
 	return hostmap_resolve_answered(vram);
 }
@@ -731,10 +732,14 @@ static vm_fault_t hostmap_insert(struct vm_fault *vmf, unsigned int order,
 
 /*
  * The host has not answered MAP_BLOB yet (the blob was remapped since
- * mmap). Never sleep for the host with the fault lock held: as TTM does,
- * drop it, wait killably and have the core retry the fault; a fatal signal
- * then ends the task, even when the fault comes from a kernel-mode access.
- * A fault that may not be retried fails.
+ * mmap). As TTM does, the first try never sleeps for the host with the
+ * fault lock held: it drops the lock, waits killably and has the core retry
+ * the fault. The retried fault finds the blob remapped again if a new remap
+ * began before it ran (host unmaps and remaps in a row, a busy guest): it
+ * waits killably with the lock held, as does a fault that may not be
+ * retried. A remap with the same answer never fails a fault; a fatal
+ * signal ends the wait (the task is dying: SIGBUS, or -EFAULT for a
+ * kernel-mode access).
  */
 static vm_fault_t hostmap_fault_wait(struct vm_fault *vmf,
 				     struct virtio_gpu_object_vram *vram)
@@ -745,7 +750,7 @@ static vm_fault_t hostmap_fault_wait(struct vm_fault *vmf,
 		return hostmap_resolve_answered(vram) ? VM_FAULT_SIGBUS : 0;
 
 	if (!fault_flag_allow_retry_first(vmf->flags))
-		return VM_FAULT_SIGBUS;
+		return hostmap_settle(vram) ? VM_FAULT_SIGBUS : 0;
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 
