@@ -102,7 +102,8 @@
  * Description: After the host unmapped and mapped the blob again, the
  *		mapping faults in again, with the attribute of the new answer
  *		(PTE cache mode and RESOURCE_INFO), also after an unmap that
- *		raised SIGBUS.
+ *		raised SIGBUS; with the same answer, /proc/self/mem reads the
+ *		blob before anything else touched it.
  *
  * SUBTEST: remap-race
  * Description: Four processes have the host unmap and map one mapped blob
@@ -1006,6 +1007,51 @@ static void check_remapped(struct vgm_ctx *c, struct vgm_blob *b, uint8_t *p,
 	(void)e;
 }
 
+/*
+ * /proc/self/mem (ptrace's path, .access) right after a remap, before
+ * anything else touches the blob: once the host has answered with the
+ * answer of the mapping, the access applies it itself and reads what the
+ * mapping reads; while the guest has not got it yet, EIO (no wait).
+ */
+static void check_access_after_remap(const struct vgm_blob *b, uint8_t *p, int round,
+				     const char *what)
+{
+	struct vgm_host_answer first, now;
+	uint64_t page = b->size / VGM_PAGE / 2;
+	uint32_t v = 0, direct;
+	ssize_t r = -1;
+	int fd, i, err = 0;
+
+	if (vgm_host_answer(b->res, 0, 2000, &first) || vgm_host_answer(b->res, round, 2000, &now)) {
+		igt_info("%s: the host's answers file has no answers %d and 0: /proc/self/mem not checked\n",
+			 what, round);
+		return;
+	}
+	if (!now.map_info || now.map_info != first.map_info) {
+		igt_info("%s: the host answered 0x%x, the mapping was made under 0x%x: /proc/self/mem not checked\n",
+			 what, now.map_info, first.map_info);
+		return;
+	}
+	fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	igt_assert(fd >= 0);
+	/* the guest gets the answer a moment after the host wrote it down */
+	for (i = 0; i < 100; i++) {
+		r = pread(fd, &v, sizeof(v), (off_t)(uintptr_t)(p + page * VGM_PAGE));
+		err = errno;
+		if (r == (ssize_t)sizeof(v) || err != EIO)
+			break;
+		usleep(20 * 1000);
+	}
+	close(fd);
+	igt_assert_f(r == (ssize_t)sizeof(v),
+		     "%s: /proc/self/mem cannot read the blob 2 s after the host answered the remap with the mapping's answer 0x%x (%s): the access does not apply an answer that came\n",
+		     what, now.map_info, r < 0 ? strerror(err) : "short read");
+	direct = *(volatile uint32_t *)(p + page * VGM_PAGE);
+	igt_assert_f(v == direct, "%s: /proc/self/mem reads 0x%08x, the mapping 0x%08x (page %" PRIu64 ")\n",
+		     what, v, direct, page);
+	igt_info("%s: /proc/self/mem reads the blob after %d ms\n", what, i * 20);
+}
+
 static void test_hook_remap(void)
 {
 	struct vgm_ctx c;
@@ -1022,6 +1068,7 @@ static void test_hook_remap(void)
 
 	ret = vgm_hook(c.fd, "remap", b.handle);
 	igt_assert_f(ret == 0, "debugfs hook: remap failed: %s\n", strerror(-ret));
+	check_access_after_remap(&b, p, 1, "after remap");
 	check_remapped(&c, &b, p, &e, 23, "after remap");
 
 	ret = vgm_hook(c.fd, "unmap", b.handle);

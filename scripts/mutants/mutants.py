@@ -114,6 +114,11 @@ MUTANTS = [
            [E("\tif (!fault_flag_allow_retry_first(vmf->flags))\n\t\treturn hostmap_settle(vram) ? VM_FAULT_SIGBUS : 0;\n",
               "\tif (!fault_flag_allow_retry_first(vmf->flags))\n\t\treturn VM_FAULT_SIGBUS;\n")],
            [R(*WC, "fault-vs-remap")]),
+    Mutant("access-ignores-new-answer",
+           ".access (ptrace, /proc/pid/mem) does not apply an answer that came after a remap: EIO until something else does",
+           [E("\t/* an answer that came since a remap: apply it (never waits for the host) */\n"
+              "\tret = hostmap_resolve_answered(vram);\n\tif (ret)\n\t\treturn ret == -EINTR ? ret : -EIO;\n\n", "")],
+           [R(*WC, "hook-remap")]),
     Mutant("cancel-keeps-objects",
            "a command the removed device never answers is freed without putting its objects (upstream before patch 2)",
            [E("\tif (vbuf->objs)\n\t\tvirtio_gpu_array_put_free(vbuf->objs);\n\tfree_vbuf(vgdev, vbuf);\n",

@@ -518,10 +518,8 @@ static void hostmap_resolve(struct virtio_gpu_object_vram *vram)
 static int hostmap_resolve_answered(struct virtio_gpu_object_vram *vram)
 {
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
-	int ret;
-
 	struct drm_device *dev = vram->base.base.base.dev;
-	int idx;
+	int idx, ret;
 
 	if (READ_ONCE(hm->state) != VIRTIO_GPU_HOSTMAP_UNRESOLVED ||
 	    !hostmap_answered(vram))
@@ -733,13 +731,14 @@ static vm_fault_t hostmap_insert(struct vm_fault *vmf, unsigned int order,
 /*
  * The host has not answered MAP_BLOB yet (the blob was remapped since
  * mmap). As TTM does, the first try never sleeps for the host with the
- * fault lock held: it drops the lock, waits killably and has the core retry
- * the fault. The retried fault finds the blob remapped again if a new remap
- * began before it ran (host unmaps and remaps in a row, a busy guest): it
- * waits killably with the lock held, as does a fault that may not be
- * retried. A remap with the same answer never fails a fault; a fatal
- * signal ends the wait (the task is dying: SIGBUS, or -EFAULT for a
- * kernel-mode access).
+ * fault lock held: it drops it, waits killably and has the core retry the
+ * fault. A retried fault that finds a new remap pending (remaps back to
+ * back, a busy guest), or a fault that may not be retried, waits killably
+ * with the lock held, as TTM's second try does: remaps with the same answer
+ * never fail a fault. A fatal signal ends that wait with SIGBUS (the task
+ * is dying; a kernel-mode access fails with -EFAULT), not with TTM's
+ * VM_FAULT_NOPAGE: a killed task would loop in fixup_user_fault() callers
+ * that do not check for signals.
  */
 static vm_fault_t hostmap_fault_wait(struct vm_fault *vmf,
 				     struct virtio_gpu_object_vram *vram)
@@ -889,7 +888,8 @@ static int hostmap_copy(struct virtio_gpu_object_vram *vram,
 /*
  * ptrace and /proc/pid/mem. Like generic_access_phys(): within the VMA and
  * one page at a time, and no write that the mapping does not allow (a
- * PROT_READ mapping, or any mapping of a read-only dma-buf).
+ * PROT_READ mapping, or any mapping of a read-only dma-buf). While the
+ * host's answer to a remap is pending: -EIO (no wait for the host).
  */
 static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
 				     unsigned long addr, void *buf, int len,
@@ -910,6 +910,11 @@ static int virtio_gpu_hostmap_access(struct vm_area_struct *vma,
 	offset = (vma_blob_pgoff(vma, addr) << PAGE_SHIFT) + offset_in_page(addr);
 	if (offset >= obj->size)
 		return -EIO;
+
+	/* an answer that came since a remap: apply it (never waits for the host) */
+	ret = hostmap_resolve_answered(vram);
+	if (ret)
+		return ret == -EINTR ? ret : -EIO;
 
 	if (!drm_dev_enter(obj->dev, &idx))
 		return -EIO;
@@ -1126,7 +1131,8 @@ static int hostmap_map_again(struct virtio_gpu_object_vram *vram)
  * A blob unmapped before is mapped again by @remap.
  *
  * Return: 0, -ENXIO if the blob was never mapped on the host, -ENOSPC if
- * an unmapped blob finds no room in the window again, -ENOMEM, or -EINTR.
+ * an unmapped blob finds no room in the window again, -ENOMEM, -ENODEV if
+ * the device is gone, or -EINTR.
  */
 static int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool remap)
 {
@@ -1144,9 +1150,11 @@ static int virtio_gpu_hostmap_revoke(struct virtio_gpu_object_vram *vram, bool r
 	}
 	/* let a pending answer arrive first: it must not land after the remap */
 	virtio_gpu_notify(vgdev);
-	ret = -EINTR;
-	if (hostmap_settle(vram))
+	ret = hostmap_settle(vram);
+	if (ret) {
+		ret = ret == -ENODEV ? ret : -EINTR;
 		goto out_unlock;
+	}
 	if (remap) {
 		ret = -ENOMEM;
 		objs = virtio_gpu_array_alloc(1);
