@@ -9,6 +9,8 @@
 #                      i386 and um (allnoconfig + configs/cross.config): any
 #                      warning or error fails; logs in results/cross-<arch>.txt
 #                      (VGM_CROSS_ARCHES="arm64 riscv64 i386 um" narrows the list)
+# A step whose inputs did not change since it passed is not run again (see
+# run_step; VGM_CHECK_CACHE=0 runs it).
 STEP=check
 . "$(dirname "$0")/common.sh"
 what=${1:-all}
@@ -223,16 +225,60 @@ check_cross() {
 	info "cross-builds: clean (${arches[*]})"
 }
 
+# A step's result is keyed by its inputs: the kernel-side files of the tree
+# (drivers, include, patches, kmod, configs), the scripts, the Makefile, the
+# pristine kernel source, the chroot (its sparse) and the host's toolchain.
+# A step whose inputs did not change since it passed is not run again: the
+# logs of that pass are restored into results/ and the step says so
+# (VGM_CHECK_CACHE=0 always runs it). A fresh machine has no such results.
+check_key() { # STEP
+	{
+		echo "$1 ${VGM_CROSS_ARCHES:-}"
+		readlink -f "$CACHE/linux-pristine" "$CACHE/chroot"
+		dpkg-query -W gcc make binutils ccache gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu 2>/dev/null || true
+		(cd "$TOP" && for d in drivers include patches kmod configs scripts Makefile; do
+			[ ! -e "$d" ] || find "$d" -type f -print0
+		done | sort -z | xargs -0 sha256sum)
+	} | sha256sum | cut -c1-16
+}
+
+# the logs each step leaves in results/
+step_logs() { # STEP
+	case $1 in
+	patches) echo patches checkpatch.txt checkpatch-kmod.txt bisect-*.txt ;;
+	build) echo w1-sparse.txt w1-nohook.txt ;;
+	cross) echo cross-*.txt ;;
+	esac
+}
+
+run_step() { # STEP
+	local s=$1 key dir tmp f
+	key=$(check_key "$s")
+	dir=$CACHE/check-results/$s-$key
+	mkdir -p "$RESULTS"
+	rm -f "$RESULTS/check-$s.reused"
+	if [ "${VGM_CHECK_CACHE:-1}" = 1 ] && [ -f "$dir/passed" ]; then
+		cp -a "$dir/logs/." "$RESULTS/"
+		echo "pass of $(cat "$dir/passed") reused, inputs unchanged" >"$RESULTS/check-$s.reused"
+		info "check $s: its inputs are those of a pass at $(cat "$dir/passed") (key $key): not run again, its logs restored into $RESULTS (VGM_CHECK_CACHE=0 runs it)"
+		return 0
+	fi
+	"check_$s"
+	tmp=$CACHE/check-results/.tmp-$s-$key-$$
+	rm -rf "$tmp" && mkdir -p "$tmp/logs"
+	(cd "$RESULTS" && for f in $(step_logs "$s"); do [ -e "$f" ] && cp -a "$f" "$tmp/logs/"; done)
+	date -u +%Y-%m-%dT%H:%M:%SZ >"$tmp/passed"
+	rm -rf "$dir" && mv "$tmp" "$dir"
+}
+
 case $what in
-patches) check_patches ;;
-build) check_build ;;
-cross) check_cross ;;
+patches | build | cross) run_step "$what" ;;
 # (one after another, not with &&: set -e does not stop a function that
 # is part of an && list, and a failing step inside it would go unseen)
 all)
-	check_patches
-	check_build
-	check_cross
+	run_step patches
+	run_step build
+	run_step cross
 	;;
 *) die "usage: check.sh [patches|build|cross|all]" ;;
 esac
