@@ -188,10 +188,51 @@ build_builtin() {
 	info "builtin: $OUT/builtin/bzImage"
 }
 
+# A variant whose inputs did not change since it was built is not built
+# again: make's own pass over an unchanged kernel tree, modules_install and
+# depmod cost 7-12 s, and make test asks for each kernel twice. The key:
+# the variant, architecture and flavor, the pristine tree, the config
+# fragments, kmod/, this script and common.sh, the host's toolchain, and
+# for ours and builtin the patched tree's key (and stock's, which ours is
+# built against). VGM_REBUILD=1 builds anyway.
+variant_key() { # VARIANT
+	{
+		echo "$1 $KARCH $SUFFIX $FLAVOR"
+		echo "$PRISTINE"
+		cat "${FRAGMENTS[@]}" "$TOP"/kmod/* "$TOP/scripts/kernel-build.sh" "$TOP/scripts/common.sh"
+		"${CROSS}gcc" --version | head -n1
+		"${CROSS}ld" --version | head -n1
+		make --version | head -n1
+		case $1 in
+		ours) cat "$CACHE/linux-patched/.vgm-key" "$OUT/stock$SUFFIX/.vgm-key" ;;
+		builtin) cat "$CACHE/linux-patched/.vgm-key" ;;
+		esac
+	} | sha256sum | cut -c1-16
+}
+
+# build_VARIANT unless OUT/NAME was built from the same inputs
+build_keyed() { # VARIANT NAME
+	local key
+	key=$(variant_key "$1")
+	if [ "${VGM_REBUILD:-0}" != 1 ] && [ "$(cat "$OUT/$2/.vgm-key" 2>/dev/null)" = "$key" ]; then
+		info "$2: built from the same inputs (key $key): $OUT/$2"
+		return 0
+	fi
+	"build_$1"
+	echo "$key" >"$OUT/$2/.vgm-key"
+}
+
 case $variant in
-stock) build_stock ;;
-ours) build_ours ;;
-builtin) build_builtin ;;
+stock) build_keyed stock "stock$SUFFIX" ;;
+ours)
+	build_keyed stock "stock$SUFFIX"
+	patched_tree >/dev/null
+	build_keyed ours "ours$SUFFIX"
+	;;
+builtin)
+	patched_tree >/dev/null
+	build_keyed builtin builtin
+	;;
 patched-tree) patched_tree ;;
 *)
 	# a kernel built elsewhere and put (or linked) into $OUT/<name>, e.g.
