@@ -41,7 +41,7 @@ check_patches() {
 # each commit of $CACHE/patch-git compiled (W=1) as modules against the stock
 # build, with that commit's uapi header. Any warning or error fails.
 check_bisect() {
-	[ -f "$CACHE/out/stock/bzImage" ] || "$TOP/scripts/kernel-build.sh" stock
+	VGM_FLAVOR=base "$TOP/scripts/kernel-build.sh" stock
 	local G=$CACHE/patch-git inc=$CACHE/build/bisect-include c n=0 log
 	export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1
 	step "each commit of the series builds (W=1, module against the stock kernel)"
@@ -61,22 +61,25 @@ check_bisect() {
 		fi
 		info "commit $n builds: $(git -C "$G" log -1 --format=%s "$c")"
 	done
+	[ "$n" -gt 0 ] || die "no commits in $G v7.2-debian..vgm: the series was not built"
 	git -C "$G" checkout -q -f vgm
 	git -C "$G" clean -qfdx drivers/gpu/drm/virtio
 }
 
 check_build() {
-	[ -f "$CACHE/out/stock/bzImage" ] || "$TOP/scripts/kernel-build.sh" stock
-	local src
+	# the stock build this compiles against, current (kernel-build.sh skips
+	# an unchanged one), and our uapi header in an include dir of its own
+	VGM_FLAVOR=base "$TOP/scripts/kernel-build.sh" stock
+	local src inc=$CACHE/build/check-include
 	src=$("$TOP/scripts/kernel-build.sh" patched-tree)
-	"$TOP/scripts/kernel-build.sh" ours >/dev/null
+	module_uapi_include "$src" "$inc"
 	step "W=1 and sparse (C=2) over drivers/gpu/drm/virtio of the patched tree"
 	# the out-of-tree module build of DIR against the stock build, with
 	# our uapi header first; the options follow
 	modmake() {
 		local dir=$1
 		shift
-		make -C "$CACHE/build/stock" M="$dir" NOSTDINC_FLAGS="-nostdinc -I$CACHE/build/ours-include" "$@"
+		make -C "$CACHE/build/stock" M="$dir" NOSTDINC_FLAGS="-nostdinc -I$inc" "$@"
 	}
 	local m=("$src/drivers/gpu/drm/virtio" "${MODULE_OPTS[@]}")
 	modmake "${m[@]}" clean >/dev/null
@@ -235,9 +238,16 @@ check_key() { # STEP
 	{
 		echo "$1 ${VGM_CROSS_ARCHES:-}"
 		readlink -f "$CACHE/linux-pristine" "$CACHE/chroot"
-		dpkg-query -W gcc make binutils ccache gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu 2>/dev/null || true
+		local t
+		for t in gcc ld aarch64-linux-gnu-gcc aarch64-linux-gnu-ld riscv64-linux-gnu-gcc riscv64-linux-gnu-ld; do
+			"$t" -v 2>&1 | tail -n1 || true
+		done
+		make -v | head -n1
+		perl -v | sed -n 2p
+		dpkg-query -W binutils binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu libc6-dev 2>/dev/null || true
+		dpkg-query --admindir="$CACHE/chroot/var/lib/dpkg" -W sparse 2>/dev/null || true
 		(cd "$TOP" && for d in drivers include patches kmod configs scripts Makefile; do
-			[ ! -e "$d" ] || find "$d" -type f -print0
+			[ ! -e "$d" ] || find "$d" -type f ! -path '*/__pycache__/*' -print0
 		done | sort -z | xargs -0 sha256sum)
 	} | sha256sum | cut -c1-16
 }
@@ -247,7 +257,7 @@ step_logs() { # STEP
 	case $1 in
 	patches) echo patches checkpatch.txt checkpatch-kmod.txt bisect-*.txt ;;
 	build) echo w1-sparse.txt w1-nohook.txt ;;
-	cross) echo cross-*.txt ;;
+	cross) printf 'cross-%s.txt\n' ${VGM_CROSS_ARCHES:-arm64 riscv64 i386 um} ;;
 	esac
 }
 
@@ -255,8 +265,10 @@ run_step() { # STEP
 	local s=$1 key dir tmp f
 	key=$(check_key "$s")
 	dir=$CACHE/check-results/$s-$key
-	mkdir -p "$RESULTS"
+	mkdir -p "$RESULTS" "$CACHE/check-results"
 	rm -f "$RESULTS/check-$s.reused"
+	# no log of an earlier run is kept, or stored, with this one's
+	(cd "$RESULTS" && for f in $(step_logs "$s"); do rm -rf "$f"; done)
 	if [ "${VGM_CHECK_CACHE:-1}" = 1 ] && [ -f "$dir/passed" ]; then
 		cp -a "$dir/logs/." "$RESULTS/"
 		echo "pass of $(cat "$dir/passed") reused, inputs unchanged" >"$RESULTS/check-$s.reused"
@@ -264,11 +276,13 @@ run_step() { # STEP
 		return 0
 	fi
 	"check_$s"
+	# inputs edited while the step ran: its pass is not stored
+	[ "$(check_key "$s")" = "$key" ] || { info "check $s: inputs changed while it ran: its pass is not stored"; return 0; }
 	tmp=$CACHE/check-results/.tmp-$s-$key-$$
 	rm -rf "$tmp" && mkdir -p "$tmp/logs"
-	(cd "$RESULTS" && for f in $(step_logs "$s"); do [ -e "$f" ] && cp -a "$f" "$tmp/logs/"; done)
+	(cd "$RESULTS" && for f in $(step_logs "$s"); do [ ! -e "$f" ] || cp -a "$f" "$tmp/logs/"; done)
 	date -u +%Y-%m-%dT%H:%M:%SZ >"$tmp/passed"
-	rm -rf "$dir" && mv "$tmp" "$dir"
+	rm -rf "$dir" && mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
 }
 
 case $what in

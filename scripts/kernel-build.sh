@@ -81,13 +81,15 @@ configure() {
 # it, patches/series applied. Rebuilt when any input changes.
 patched_tree() {
 	local dst=$CACHE/linux-patched key f p
-	key=$({ overlay_files; (cd "$TOP" && find patches -type f | sort); } |
-		(cd "$TOP" && xargs cat) | sha256sum | cut -c1-12)
+	key=$({ echo "$PRISTINE"; { overlay_files; (cd "$TOP" && find patches -type f | sort); } |
+		(cd "$TOP" && xargs sha256sum); } | sha256sum | cut -c1-12)
 	if [ "$(cat "$dst/.vgm-key" 2>/dev/null)" = "$key" ]; then
 		echo "$dst"
 		return
 	fi
 	step "preparing patched tree $dst (overlay + patches/series)"
+	# (no key while the tree changes: a failed patch leaves none)
+	rm -f "$dst/.vgm-key"
 	if [ ! -d "$dst" ]; then
 		cp -al "$PRISTINE" "$dst.tmp" && mv "$dst.tmp" "$dst"
 	fi
@@ -199,10 +201,11 @@ variant_key() { # VARIANT
 	{
 		echo "$1 $KARCH $SUFFIX $FLAVOR"
 		echo "$PRISTINE"
-		cat "${FRAGMENTS[@]}" "$TOP"/kmod/* "$TOP/scripts/kernel-build.sh" "$TOP/scripts/common.sh"
-		"${CROSS}gcc" --version | head -n1
-		"${CROSS}ld" --version | head -n1
-		make --version | head -n1
+		sha256sum "${FRAGMENTS[@]}" "$TOP"/kmod/* "$TOP/scripts/kernel-build.sh" "$TOP/scripts/common.sh"
+		"${CROSS}gcc" -v 2>&1 | tail -n1
+		"${CROSS}ld" -v
+		gcc -v 2>&1 | tail -n1
+		make -v | head -n1
 		case $1 in
 		ours) cat "$CACHE/linux-patched/.vgm-key" "$OUT/stock$SUFFIX/.vgm-key" ;;
 		builtin) cat "$CACHE/linux-patched/.vgm-key" ;;
@@ -210,14 +213,19 @@ variant_key() { # VARIANT
 	} | sha256sum | cut -c1-16
 }
 
-# build_VARIANT unless OUT/NAME was built from the same inputs
+# build_VARIANT unless OUT/NAME was built from the same inputs (and the
+# stock build directory, which ours and the checks compile against, is
+# there). The key goes before the build: a build that fails leaves none,
+# so reverting what made it fail builds again.
 build_keyed() { # VARIANT NAME
 	local key
 	key=$(variant_key "$1")
-	if [ "${VGM_REBUILD:-0}" != 1 ] && [ "$(cat "$OUT/$2/.vgm-key" 2>/dev/null)" = "$key" ]; then
+	if [ "${VGM_REBUILD:-0}" != 1 ] && [ "$(cat "$OUT/$2/.vgm-key" 2>/dev/null)" = "$key" ] &&
+		[ -f "$CACHE/build/stock$SUFFIX/Module.symvers" ]; then
 		info "$2: built from the same inputs (key $key): $OUT/$2"
 		return 0
 	fi
+	rm -f "$OUT/$2/.vgm-key"
 	"build_$1"
 	echo "$key" >"$OUT/$2/.vgm-key"
 }

@@ -67,8 +67,8 @@ virt/256M/passthrough virt/256M/uncached virt/256M/seq:wc,uncached,none,cached,u
 check "run matrix: KUnit, IGT suite, drm_virtgpu (report verdict)" env VGM_CELLS="${VGM_CELLS:-$TEST_CELLS}" \
 	VGM_VKMARK="${VGM_VKMARK:-0}" "$TOP/scripts/run.sh"
 echo
-printf '%s\n' "${names[@]}"
 [ "$ARM64" = 1 ] || names+=("NOTE the arm64 guest was left out (VGM_ARM64=0)")
+printf '%s\n' "${names[@]}"
 echo "total time: $(($(date +%s) - t0)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
