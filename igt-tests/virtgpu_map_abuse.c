@@ -556,10 +556,11 @@ static void test_fault_vs_remap(void)
 	p = vgm_map_or_skip(&c, &b, &e);
 
 	/*
-	 * Half the readers share this thread's CPU at SCHED_IDLE: one that a
-	 * host answer wakes runs only once this thread sleeps, when its next
-	 * remap has begun (a busy guest does this by chance); the others
-	 * fault on any CPU, racing the zaps.
+	 * The remapping thread keeps a CPU to itself: half the readers share
+	 * it at SCHED_IDLE (one that a host answer wakes runs only once this
+	 * thread sleeps, when its next remap has begun: a busy guest does
+	 * that by chance), the others fault on the other CPUs, racing the
+	 * zaps, and never delay a remap.
 	 */
 	cpu = sched_getcpu();
 	igt_assert(cpu >= 0);
@@ -602,8 +603,9 @@ static void test_fault_vs_remap(void)
 	for (i = 0; i < NREMAP_READERS; i++) {
 		igt_info("thread %d (%s): %" PRIu64 " reads across %d remaps\n", i,
 			 r[i].cpu >= 0 ? "SCHED_IDLE, on the remapper's CPU" : "other CPUs", r[i].reads, n);
-		igt_assert_f(!r[i].setup_err, "thread %d: CPU %d at SCHED_IDLE: %s\n",
-			     i, r[i].cpu, strerror(r[i].setup_err));
+		igt_assert_f(!r[i].setup_err, "thread %d: %s: %s\n", i,
+			     r[i].cpu >= 0 ? "CPU of the remapper at SCHED_IDLE" : "the other CPUs",
+			     strerror(r[i].setup_err));
 		igt_assert_f(!r[i].sig, "thread %d got %s while the host remapped the blob with the same answer\n",
 			     i, strsignal(r[i].sig));
 	}
