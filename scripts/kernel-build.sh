@@ -201,7 +201,8 @@ variant_key() { # VARIANT
 	{
 		echo "$1 $KARCH $SUFFIX $FLAVOR"
 		echo "$PRISTINE"
-		sha256sum "${FRAGMENTS[@]}" "$TOP"/kmod/* "$TOP/scripts/kernel-build.sh" "$TOP/scripts/common.sh"
+		# (names relative to the tree: clones of it share the key)
+		(cd "$TOP" && sha256sum "${FRAGMENTS[@]#"$TOP"/}" kmod/* scripts/kernel-build.sh scripts/common.sh)
 		"${CROSS}gcc" -v 2>&1 | tail -n1
 		"${CROSS}ld" -v
 		gcc -v 2>&1 | tail -n1
