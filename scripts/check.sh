@@ -238,11 +238,7 @@ check_key() { # STEP
 	{
 		echo "$1 ${VGM_CROSS_ARCHES:-}"
 		readlink -f "$CACHE/linux-pristine" "$CACHE/chroot"
-		local t
-		for t in gcc ld aarch64-linux-gnu-gcc aarch64-linux-gnu-ld riscv64-linux-gnu-gcc riscv64-linux-gnu-ld; do
-			"$t" -v 2>&1 | tail -n1 || true
-		done
-		make -v | head -n1
+		toolchain_id
 		perl -v | sed -n 2p
 		dpkg-query -W binutils binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu libc6-dev 2>/dev/null || true
 		dpkg-query --admindir="$CACHE/chroot/var/lib/dpkg" -W sparse 2>/dev/null || true

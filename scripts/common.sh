@@ -44,6 +44,16 @@ die() {
 # A short hash of files' content, used to key caches by their inputs.
 inputs_hash() { cat "$@" | sha256sum | cut -c1-12; }
 
+# The compilers, linkers and make that builds use, with their full versions
+# (Debian revisions): part of the keys of checks and kernel builds.
+toolchain_id() {
+	local t
+	for t in gcc ld aarch64-linux-gnu-gcc aarch64-linux-gnu-ld riscv64-linux-gnu-gcc riscv64-linux-gnu-ld; do
+		"$t" -v 2>&1 | tail -n1 || true
+	done
+	make -v | head -n1
+}
+
 # apt against Debian unstable with a configuration of our own: the machine's
 # sources are never edited. Lists and downloaded packages stay in the cache.
 APT_SID=$CACHE/apt-sid

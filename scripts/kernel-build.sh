@@ -203,10 +203,7 @@ variant_key() { # VARIANT
 		echo "$PRISTINE"
 		# (names relative to the tree: clones of it share the key)
 		(cd "$TOP" && sha256sum "${FRAGMENTS[@]#"$TOP"/}" kmod/* scripts/kernel-build.sh scripts/common.sh)
-		"${CROSS}gcc" -v 2>&1 | tail -n1
-		"${CROSS}ld" -v
-		gcc -v 2>&1 | tail -n1
-		make -v | head -n1
+		toolchain_id
 		case $1 in
 		ours) cat "$CACHE/linux-patched/.vgm-key" "$OUT/stock$SUFFIX/.vgm-key" ;;
 		builtin) cat "$CACHE/linux-patched/.vgm-key" ;;
