@@ -20,6 +20,16 @@
  *                             RESOURCE_MAP_BLOB (QEMU handles the control
  *                             queue in its main loop, so the whole device
  *                             stalls, as with a slow virglrenderer)
+ *   VGM_MAPINFO=phases        one of the modes above at a time, as the guest
+ *                             says: a guest that runs the suite once per
+ *                             mode (scripts/run.sh puts several one-mode
+ *                             cells in one boot) writes, by rename, before
+ *                             each run, the phase file (VGM_PHASE, default
+ *                             /mnt/host/host-phase): "MODE ANSWERS-FILE".
+ *                             The shim reads it at every answer; a new
+ *                             phase starts its own answers file and counts
+ *                             its answers from 0. Until the first phase,
+ *                             the real answer.
  *
  * Every answer is logged on stderr ("vgm-shim: ...") so the run's log says
  * what the guest was told, and appended, as one line written at once, to
@@ -75,12 +85,14 @@ static unsigned int calls;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int answers_fd = -1;
+static char answers_file[256] = "/mnt/host/host-answers.txt";
+/* VGM_MAPINFO=phases: the phase file's path, and its text now in force */
+static bool phased;
+static char phase_text[512];
 
 static const char *answers_path(void)
 {
-	const char *p = getenv("VGM_ANSWERS");
-
-	return p && *p ? p : "/mnt/host/host-answers.txt";
+	return answers_file;
 }
 
 /*
@@ -90,6 +102,8 @@ static const char *answers_path(void)
  */
 static void answers_open(void)
 {
+	if (answers_fd >= 0)
+		close(answers_fd);
 	answers_fd = open(answers_path(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 	if (answers_fd < 0)
 		fprintf(stderr, "vgm-shim: cannot create the answers file %s: %s (the guest will not know the host's answers)\n",
@@ -162,26 +176,85 @@ static void blobs_open(void)
 			blobs_path(), strerror(errno));
 }
 
-static void setup(void)
+/* a mode, or seq:A,B,..., into seq[]: a bad one stops QEMU, loudly */
+static void set_modes(const char *what, const char *mode)
 {
-	const char *env = getenv("VGM_MAPINFO");
 	char buf[256], *tok, *save;
 
-	if (!env || !*env)
-		env = "passthrough";
-	snprintf(buf, sizeof(buf), "%s", !strncmp(env, "seq:", 4) ? env + 4 : env);
+	nseq = 0;
+	snprintf(buf, sizeof(buf), "%s", !strncmp(mode, "seq:", 4) ? mode + 4 : mode);
 	for (tok = strtok_r(buf, ",", &save); tok && nseq < MAX_SEQ;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (parse_one(tok, &seq[nseq])) {
-			fprintf(stderr, "vgm-shim: bad VGM_MAPINFO element '%s'\n", tok);
+			fprintf(stderr, "vgm-shim: bad %s element '%s'\n", what, tok);
 			abort();
 		}
 		nseq++;
 	}
 	if (!nseq) {
-		fprintf(stderr, "vgm-shim: empty VGM_MAPINFO\n");
+		fprintf(stderr, "vgm-shim: empty %s\n", what);
 		abort();
 	}
+}
+
+static const char *phase_path(void)
+{
+	const char *p = getenv("VGM_PHASE");
+
+	return p && *p ? p : "/mnt/host/host-phase";
+}
+
+/*
+ * VGM_MAPINFO=phases, with the lock held: a new text in the phase file
+ * starts a new phase (its mode, its answers file, answers counted from 0).
+ */
+static void phase_check(void)
+{
+	char buf[sizeof(phase_text)], mode[256], path[sizeof(answers_file)];
+	ssize_t n;
+	int fd;
+
+	fd = open(phase_path(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;	/* no phase yet: the real answer */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (!strcmp(buf, phase_text))
+		return;
+	if (sscanf(buf, "%255s %255s", mode, path) != 2) {
+		fprintf(stderr, "vgm-shim: %s: expected 'MODE ANSWERS-FILE', read '%s'\n",
+			phase_path(), buf);
+		abort();
+	}
+	strcpy(phase_text, buf);
+	set_modes(phase_path(), mode);
+	calls = 0;
+	snprintf(answers_file, sizeof(answers_file), "%s", path);
+	answers_open();
+	fprintf(stderr, "vgm-shim: phase: mode %s, answers in %s\n", mode, answers_path());
+}
+
+static void setup(void)
+{
+	const char *env = getenv("VGM_MAPINFO");
+	const char *p = getenv("VGM_ANSWERS");
+
+	if (!env || !*env)
+		env = "passthrough";
+	if (p && *p)
+		snprintf(answers_file, sizeof(answers_file), "%s", p);
+	if (!strcmp(env, "phases")) {
+		phased = true;
+		seq[0] = (struct mode){ PASS, 0 };
+		nseq = 1;
+		fprintf(stderr, "vgm-shim: loaded, VGM_MAPINFO=phases: the mode of each phase from %s\n",
+			phase_path());
+		return;
+	}
+	set_modes("VGM_MAPINFO", env);
 	answers_open();
 	fprintf(stderr, "vgm-shim: loaded, VGM_MAPINFO=%s, answers in %s\n", env, answers_path());
 }
@@ -212,6 +285,8 @@ static struct mode current(int advance, unsigned int *call)
 
 	pthread_once(&once, setup);
 	pthread_mutex_lock(&lock);
+	if (phased)
+		phase_check();
 	m = seq[calls % nseq];
 	if (call)
 		*call = calls;

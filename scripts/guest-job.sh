@@ -1,6 +1,9 @@
 # The job run inside the guest by one boot of scripts/run.sh (sourced by
 # /bin/sh, with VGM_* variables prepended by run.sh). Writes into /mnt/host:
 # results.json (igt_runner), kunit.txt, probe.txt, igt-runner.log.
+# VGM_PHASES="MODE ..." (the host's mode then "phases"): the probe and the
+# suite once per mode, each phase's files in /mnt/host/phase-MODE (":" as
+# "_"), after telling the host shim the phase's mode (host-phase).
 set -u
 H=/mnt/host
 # Each step is announced in the kernel log too, so that the console of a guest
@@ -45,7 +48,34 @@ fi
 printf 'TESTLIST\n%s\nEND TESTLIST\n' "$names" >$root/test-list.txt
 echo "vgm-job: tests [$names ], host map_info=$VGM_HOST_MAPINFO kernel=$VGM_KERNEL"
 export VGM_HOST_MAPINFO VGM_KERNEL
-[ -z "$VGM_FILTER" ] && [ -x $H/tests/vgm_probe ] && step "probe" && $H/tests/vgm_probe >$H/probe.txt 2>&1
+# one phase: the probe and the suite, their files into $1
+run_suite() {
+	[ -z "$VGM_FILTER" ] && [ -x $H/tests/vgm_probe ] && step "probe" && $H/tests/vgm_probe >$1/probe.txt 2>&1
+	cd /tmp
+	rm -rf /tmp/igt-results
+	step "igt_runner ($(since $T0) s into the job)"
+	$runner --per-test-timeout 120 --overall-timeout ${VGM_IGT_TIMEOUT:-600} ${VGM_FILTER:+-t "$VGM_FILTER"} \
+		$root /tmp/igt-results >$1/igt-runner.log 2>&1
+	rc=$?
+	cp /tmp/igt-results/results.json $1/results.json 2>/dev/null || echo "vgm-job: igt_runner wrote no results.json (exit $rc)"
+	echo "vgm-job: igt_runner exit $rc, job took $(since $T0) s"
+}
+# igt_runner, or where Debian has none (arm64) its stand-in from igt-tests/runner
+runner=igt_runner
+command -v igt_runner >/dev/null || runner="python3 $H/tests/vgm_runner.py"
+if [ -n "${VGM_PHASES:-}" ]; then
+	for VGM_HOST_MAPINFO in $VGM_PHASES; do
+		P=$H/phase-$(echo "$VGM_HOST_MAPINFO" | tr : _)
+		mkdir -p "$P"
+		VGM_HOST_ANSWERS=$P/host-answers.txt
+		export VGM_HOST_ANSWERS
+		# by rename: the shim reads the file at every answer
+		echo "$VGM_HOST_MAPINFO $VGM_HOST_ANSWERS" >$H/.host-phase && mv $H/.host-phase $H/host-phase
+		step "phase: host map_info=$VGM_HOST_MAPINFO"
+		run_suite "$P"
+	done
+	exit 0
+fi
 if [ "$VGM_UPSTREAM" = 1 ]; then
 	# Mesa on this kernel: virgl (EGL, GL persistent buffers through
 	# host-visible blobs) and venus (Vulkan), one "mesa: NAME: RESULT: DETAIL" line each
@@ -90,14 +120,5 @@ if [ "$VGM_UPSTREAM" = 1 ]; then
 	# suite's follow in host-blobs.txt): make bench's size histogram
 	cp $H/host-blobs.txt $H/mesa-blobs.txt 2>/dev/null
 fi
-cd /tmp
-# igt_runner, or where Debian has none (arm64) its stand-in from igt-tests/runner
-runner=igt_runner
-command -v igt_runner >/dev/null || runner="python3 $H/tests/vgm_runner.py"
-step "igt_runner ($(since $T0) s into the job)"
-$runner --per-test-timeout 120 --overall-timeout ${VGM_IGT_TIMEOUT:-600} ${VGM_FILTER:+-t "$VGM_FILTER"} \
-	$root /tmp/igt-results >$H/igt-runner.log 2>&1
-rc=$?
-cp /tmp/igt-results/results.json $H/results.json 2>/dev/null || echo "vgm-job: igt_runner wrote no results.json (exit $rc)"
-echo "vgm-job: igt_runner exit $rc, job took $(since $T0) s"
+run_suite $H
 exit 0

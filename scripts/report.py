@@ -109,7 +109,8 @@ def firmware_table(top):
     the Mesa clients of the 'passthrough' cell (venus's real answer is
     cached)."""
     out = []
-    kernels = sorted(k for k in os.listdir(top) if os.path.isdir(os.path.join(top, k)))
+    kernels = sorted(k for k in os.listdir(top)
+                     if os.path.isdir(os.path.join(top, k)) and not k.startswith("."))
     cells = set()
     for k in kernels:
         for fw in os.listdir(os.path.join(top, k)):
@@ -209,7 +210,8 @@ def main():
     counts = {}
     for k in sorted(os.listdir(top)):
         kd = os.path.join(top, k)
-        if not os.path.isdir(kd):
+        # .guests: the guests that ran several cells (run.sh split_guest)
+        if not os.path.isdir(kd) or k.startswith("."):
             continue
         for fw, wsize, m in sorted((f, w, m) for f in os.listdir(kd)
                                    for w in os.listdir(os.path.join(kd, f))

@@ -94,10 +94,17 @@ done
 
 step "running the matrix: kernels [$KERNELS] ($(echo $ARCHES)) x $(echo $CELLS | wc -w) cells -> $out"
 start=$(date +%s)
-# One guest (and the baseline's second boot): kernel $1, firmware $2, window $3, host mode $4.
+# One guest (and the baseline's second boot): kernel $1, firmware $2, window
+# $3, host modes $4... (several: a guest of one-mode cells, see below).
 run_cell() {
-	local k=$1 f=$2 w=$3 m=$4 d up filter t attempts a
+	local k=$1 f=$2 w=$3 m=$4 d up filter t attempts a phases= shim mm
+	shift 3
 	d=$out/$k/$f/$w/${m//:/_}
+	# several modes: one boot, the suite once per mode (guest-job.sh's
+	# VGM_PHASES), in a directory of its own; each cell's directory
+	# gets its phase's files and the guest's (split_guest)
+	[ $# -gt 1 ] && phases="$*" && d=$out/.guests/$k/$f/$w/$(echo "${*//:/_}" | tr ' ' +)
+	shim=${phases:+phases}
 	mkdir -p "$d/tests"
 	if [ "$f" = virt ]; then cp "$CACHE"/igt-arm64/bin/* "$d/tests/"; else cp "$CACHE"/igt/bin/* "$d/tests/"; fi
 	# The operation subtests (lifetime, gup, abuse: fork, mremap, revoke,
@@ -105,10 +112,11 @@ run_cell() {
 	# their results differ only between classes of cells, so they run in
 	# one cell per class (see FULL_CELLS). Every cell runs the attribute
 	# and data subtests.
-	case " $(echo $FULL_CELLS) " in
+	[ -n "$phases" ] || case " $(echo $FULL_CELLS) " in
 	*" $f/$w/$m "*) ;;
 	*) case $m in seq:* | slow:*) ;; *) rm -f "$d"/tests/virtgpu_map_{lifetime,gup,abuse} ;; esac ;;
 	esac
+	[ -n "$phases" ] && rm -f "$d"/tests/virtgpu_map_{lifetime,gup,abuse}
 	up=0 upigt=0 filter=
 	[ "$m" = passthrough ] && up=1
 	# upstream drm_virtgpu (about 50 s) does not depend on the window or
@@ -127,12 +135,12 @@ run_cell() {
 	# warn at the last close); VGM_DEVICE_REMOVE=0 leaves it out
 	[ "${VGM_DEVICE_REMOVE:-1}" = 1 ] && case $m in slow:*) filter="$filter|device-remove" ;; esac
 	{
-		echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='$m' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_UPSTREAM_IGT=$upigt VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_VKMARK=${VGM_VKMARK:-1} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
+		echo "VGM_KERNEL=$k VGM_HOST_MAPINFO='${shim:-$m}' VGM_PHASES='$phases' VGM_WINDOW=$w VGM_UPSTREAM=$up VGM_UPSTREAM_IGT=$upigt VGM_FILTER='$filter' VGM_MESA_BUDGET=${VGM_MESA_BUDGET:-300} VGM_VKMARK=${VGM_VKMARK:-1} VGM_IGT_TIMEOUT=${VGM_IGT_TIMEOUT:-600}"
 		cat "$TOP/scripts/guest-job.sh"
 	} >"$d/job.in"
 	# the guest's budget: boot, KUnit and probe, igt_runner's
-	# --overall-timeout, and the Mesa clients' budget
-	t=$((300 + ${VGM_IGT_TIMEOUT:-600} + up * ${VGM_MESA_BUDGET:-300}))
+	# --overall-timeout (once per mode), and the Mesa clients' budget
+	t=$((300 + $# * ${VGM_IGT_TIMEOUT:-600} + up * ${VGM_MESA_BUDGET:-300}))
 	# The baseline kernel gets a second boot when its guest did not
 	# finish (its hang or a flaky host are not what this project
 	# gates on); the first attempt's logs stay in attempt1/ and
@@ -142,24 +150,84 @@ run_cell() {
 	for a in $(seq "$attempts"); do
 		if [ "$a" = 2 ]; then
 			mkdir -p "$d/attempt1"
-			mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d/attempt1/" 2>/dev/null || true
-			info "note: $k/$f/$w/$m: the guest did not finish; booting it once more (logs of the first attempt in $d/attempt1)"
+			mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d"/phase-* "$d/attempt1/" 2>/dev/null || true
+			info "note: $k/$f/$w/${*}: the guest did not finish; booting it once more (logs of the first attempt in $d/attempt1)"
 		fi
-		VGM_FIRMWARE=$f VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "$m" "$w" "$d/job.in" && return 0
+		VGM_FIRMWARE=$f VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "${shim:-$m}" "$w" "$d/job.in" && break
+		[ "$a" = "$attempts" ] && echo "boot failed" >"$d/boot.failed"
 	done
-	echo "boot failed" >"$d/boot.failed"
+	[ -z "$phases" ] || for mm in $phases; do split_guest "$d" "$out/$k/$f/$w/${mm//:/_}" "$mm" "$phases"; done
+	return 0
+}
+
+# A cell of a guest that ran several: its phase's files (results, probe,
+# the host's answers), the guest's own (console, dmesg, KUnit, job.rc ...),
+# hard links both, and guest.txt naming the guest.
+split_guest() { # GUESTDIR CELLDIR MODE "MODE..."
+	local g=$1 c=$2 p=$1/phase-${3//:/_} f
+	mkdir -p "$c"
+	for f in "$g"/*; do
+		if [ -f "$f" ]; then ln -f "$f" "$c/"; fi
+	done
+	if [ -d "$g/attempt1" ]; then cp -al "$g/attempt1" "$c/attempt1"; fi
+	if [ -d "$p" ]; then
+		for f in "$p"/*; do ln -f "$f" "$c/"; done
+	fi
+	echo "this cell's mode ran in one guest with the modes [$4], in this order: ${g#"$out"/}" >"$c/guest.txt"
+}
+
+# One-mode cells that are not a class's whole suite (no Mesa, no operation
+# subtests, no filter) differ only in the host's answer: the cells of a
+# kernel, firmware and window share one guest, the suite run once per mode
+# (VGM_GROUP=0: a guest each). A boot, KUnit and the copies cost about 7 s
+# of a guest's time under TCG; the phases of a guest cost what their cells
+# did.
+light() { # FIRMWARE/WINDOW/MODE
+	case " $(echo $FULL_CELLS) " in *" $1 "*) return 1 ;; esac
+	case ${1##*/} in passthrough | seq:* | slow:*) return 1 ;; esac
+	[ "${VGM_GROUP:-1}" = 1 ]
+}
+# The guests, longest first (a guest's weight: Mesa clients, whole suite,
+# arm64, the modes it runs), so that two at a time end together: a line
+# "WEIGHT FIRMWARE/WINDOW MODE..." each, in the cells' order where equal.
+guests() {
+	local c f w m n=0 fw
+	declare -A group=()
+	local order=()
+	for c in $CELLS; do
+		f=${c%%/*} w=${c#*/} m=${w#*/} w=${w%%/*}
+		fw=$f/$w
+		if light "$c"; then
+			[ -n "${group[$fw]:-}" ] || order+=("$fw")
+			group[$fw]="${group[$fw]:-} $m"
+			continue
+		fi
+		n=10
+		[ "$m" = passthrough ] && n=$((n + 40))
+		case " $(echo $FULL_CELLS) " in *" $c "*) n=$((n + 15)) ;; esac
+		case $m in slow:*) n=$((n + 15)) ;; esac
+		[ "$f" = virt ] && n=$((n * 2))
+		echo "$n $fw $m"
+	done
+	for fw in "${order[@]}"; do
+		set -- ${group[$fw]}
+		n=$((5 + 6 * $#))
+		[ "${fw%%/*}" = virt ] && n=$((n * 2))
+		echo "$n $fw $*"
+	done
 }
 
 # VGM_PARALLEL guests at a time (default 2: the kernels of one cell side by
 # side, as the machine's 2 cores allow; 1 runs them one after another).
 PARALLEL=${VGM_PARALLEL:-2}
-for c in $CELLS; do
-	f=${c%%/*} w=${c#*/} m=${w#*/} w=${w%%/*}
+while read -r n fw modes; do
+	f=${fw%%/*} w=${fw#*/}
 	for k in $(kernels_for "$f"); do
 		while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do wait -n || true; done
-		run_cell "$k" "$f" "$w" "$m" &
+		# shellcheck disable=SC2086
+		run_cell "$k" "$f" "$w" $modes &
 	done
-done
+done < <(guests | sort -s -k1,1nr)
 wait
 info "matrix took $(($(date +%s) - start)) s"
 python3 "$TOP/scripts/report.py" "$out"
