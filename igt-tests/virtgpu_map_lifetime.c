@@ -199,8 +199,12 @@
  *		host answers, and touching the mapped blob afterwards raises
  *		SIGBUS (no PFN of a removed device is inserted), through the
  *		DRM file and through a dma-buf of it alike (both share the
- *		device's address space, which the removal zaps). It skips on
- *		every other run, and must stay the last subtest of the last
+ *		device's address space, which the removal zaps). A command
+ *		submitted with an out-fence (EXECBUFFER, FENCE_FD_OUT) behind
+ *		the held MAP_BLOB never runs: its sync_file is signalled with
+ *		an error within 2 s of the removal (status < 0; a fence never
+ *		signalled, or signalled as if the command ran, fails). It skips
+ *		on every other run, and must stay the last subtest of the last
  *		binary of the suite: the device stays removed.
  */
 
@@ -215,6 +219,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -225,6 +231,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sync_file.h>
 
 #include "igt_harness.h"
 #include "virtgpu_map_lib.h"
@@ -1909,16 +1917,59 @@ remover(struct removal *r, const cpu_set_t *cpus, int devnull, int fd, uint64_t 
 	_exit(0);
 }
 
+/* one virgl NOP (a zero header dword) with an out-fence: its sync_file, or -errno */
+static int submit_fenced_nop(int fd)
+{
+	uint32_t nop = 0;
+	struct drm_virtgpu_execbuffer eb = {
+		.flags = VIRTGPU_EXECBUF_FENCE_FD_OUT,
+		.size = sizeof(nop),
+		.command = (uintptr_t)&nop,
+		.fence_fd = -1,
+	};
+
+	return igt_ioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb) ? -errno : eb.fence_fd;
+}
+
+/* (5): what became of the out-fence of a command in flight at the removal */
+static bool removed_fence(int fence_fd, char *what, size_t len)
+{
+	struct sync_file_info info = {};
+	struct pollfd pfd = { .fd = fence_fd, .events = POLLIN };
+	int n;
+
+	if (fence_fd < 0) {
+		snprintf(what, len, "EXECBUFFER with FENCE_FD_OUT behind the held MAP_BLOB failed: %s",
+			 strerror(-fence_fd));
+		return false;
+	}
+	n = poll(&pfd, 1, 2000);
+	if (igt_ioctl(fence_fd, SYNC_IOC_FILE_INFO, &info)) {
+		snprintf(what, len, "SYNC_IOC_FILE_INFO on its sync_file failed: %s", strerror(errno));
+		return false;
+	}
+	if (info.status < 0)
+		snprintf(what, len, "the out-fence of the command queued behind the held MAP_BLOB was signalled with %s (status %d)",
+			 strerror(-info.status), info.status);
+	else if (info.status > 0)
+		snprintf(what, len, "the out-fence of the command queued behind the held MAP_BLOB was signalled without an error (status 1), as if the command had run on the removed device");
+	else
+		snprintf(what, len, "the out-fence of the command queued behind the held MAP_BLOB was not signalled %s 2 s after the removal: its waiters wait forever",
+			 n ? "(poll said ready)" : "(poll timed out)");
+	return info.status < 0;
+}
+
 static void test_device_remove(void)
 {
 	const uint64_t remove_after_ns = 300000000ull, sec = 1000000000ull;
 	char pci[PATH_MAX], path[PATH_MAX + 16], wchan[64] = "", state = '?';
-	char what1[PATH_MAX + 128], what2[512], what3[256], what4[256];
+	char what1[PATH_MAX + 128], what2[512], what3[256], what4[256], what5[256];
 	uint64_t late_ns, offset, now = 0, sent = 0, seen_ns = 0, removal, ready, reap_ns = 0, wait_ns;
 	uint64_t gave_up = 0;
 	bool seen = false, waiter_left = false, waiter_reaped = false, remover_left = false;
-	bool ok1, ok2, ok3, ok4;
+	bool ok1, ok2, ok3, ok4, ok5;
 	int devnull, rfd, status = 0, rstatus = 0, cpu, sig, sig2 = 0, sig4, err, ret, dmabuf;
+	int fence_fd = -EINVAL;
 	struct vgm_host host;
 	struct vgm_ctx c;
 	struct vgm_blob b, b2;
@@ -2007,6 +2058,9 @@ static void test_device_remove(void)
 	sent = mono_ns();
 	vgm_blob_create(c.fd, SIZE, &b2);
 	ret = __vgm_map_offset(c.fd, b2.handle, &offset);
+	/* (5) a fenced command behind it, kicked out at once: in flight at the removal */
+	if (!ret)
+		fence_fd = submit_fenced_nop(c.fd);
 	fflush(NULL);
 	wpid = ret ? -1 : fork();
 	if (wpid == 0) {
@@ -2088,6 +2142,9 @@ static void test_device_remove(void)
 			kill(rpid, SIGKILL);
 	}
 
+	/* (5) the command's out-fence */
+	ok5 = removed_fence(fence_fd, what5, sizeof(what5));
+
 	/* (3) the mapped blob after the removal */
 	vgm_sigbus_install();
 	sig = vgm_probe_read(p, &v);
@@ -2166,7 +2223,7 @@ static void test_device_remove(void)
 	igt_info("device-remove: parent and waiter on CPU %d, remover on CPU %d; waiter seen in mmap() %" PRIu64 " us after MAP_BLOB, removal %" PRIu64 " us after it; remover %s\n",
 		 cpu, LOAD(r->remover_cpu), seen_ns / 1000, (removal - sent) / 1000,
 		 remover_left ? "exited" : "still in the kernel, killed");
-	igt_info("device-remove: (1) %s; (2) %s; (3) %s; (4) %s\n", what1, what2, what3, what4);
+	igt_info("device-remove: (1) %s; (2) %s; (3) %s; (4) %s; (5) %s\n", what1, what2, what3, what4, what5);
 	igt_assert_f(ok1 && ok2 && ok3 && ok4, "%s%s%s%s%s%s%s: (1) %s; (2) %s; (3) %s; (4) %s\n",
 		     ok1 ? "" : "the device was not removed",
 		     !ok1 && (!ok2 || !ok3 || !ok4) ? ", " : "",
@@ -2176,8 +2233,12 @@ static void test_device_remove(void)
 		     !ok3 && !ok4 ? ", " : "",
 		     ok4 ? "" : "a dma-buf mapping of the removed device did not raise SIGBUS",
 		     what1, what2, what3, what4);
+	igt_assert_f(ok5, "a fence of the removed device was %s: (5) %s\n",
+		     fence_fd < 0 ? "not made" : "not signalled with an error", what5);
 
 	/* the device stays removed: nothing runs after this subtest */
+	if (fence_fd >= 0)
+		close(fence_fd);
 	munmap(d, SIZE);
 	close(dmabuf);
 	vgm_unmap(p, SIZE);
