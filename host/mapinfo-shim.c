@@ -110,7 +110,11 @@ static void answers_open(void)
 			answers_path(), strerror(errno));
 }
 
-/* one line per answer, written at once (O_APPEND: whole lines, in order) */
+/*
+ * one line per answer, written at once (O_APPEND: whole lines, in order).
+ * answers_fd is used without the lock: QEMU calls virglrenderer, and so
+ * current(), which may reopen it at a new phase, from its main loop only.
+ */
 static void answer_line(uint32_t res, uint32_t map_info, const char *source, unsigned int call)
 {
 	char line[128];

@@ -97,6 +97,11 @@ arm64)
 	qemu="$QEMU -machine virt,gic-version=3,accel=tcg -cpu ${VGM_ARM64_CPU:-neoverse-n1}"
 	;;
 esac
+# A slow host (the device-remove subtest): QEMU's fence trace in qemu.log,
+# which the guest reads (/mnt/host/qemu.log) to know whether the host
+# answered a fenced command before the removal reset the device
+trace=
+case $mapinfo in slow:*) trace="-trace virtio_gpu_fence_ctrl -trace virtio_gpu_fence_resp" ;; esac
 # the chroot side: Xvfb for QEMU's GL display, then QEMU
 cat >"$rundir/host.sh" <<HOST
 set -e
@@ -104,7 +109,7 @@ export HOME=/tmp DISPLAY=:77 XDG_RUNTIME_DIR=/tmp
 Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >/mnt/host/xvfb.log 2>&1 &
 for i in \$(seq 100); do [ -e /tmp/.X11-unix/X77 ] && break; sleep 0.1; done
 export VGM_MAPINFO='$mapinfo' LD_PRELOAD=/usr/local/lib/mapinfo-shim.so
-exec $qemu -smp $smp -m ${VGM_MEM:-2048} \\
+exec $qemu -smp $smp -m ${VGM_MEM:-2048} $trace \\
 	-no-reboot -nodefaults -display sdl,gl=on \\
 	-device virtio-gpu-gl-pci,blob=on,hostmem=$hostmem,venus=on \\
 	-virtfs local,path=/mnt/guestroot,mount_tag=root,security_model=none,readonly=on,multidevs=remap \\

@@ -54,6 +54,26 @@ def probe_attr(d):
     return m.group(1).strip() if m else "-"
 
 
+def phase_of(d, m, text):
+    """A cell of a guest that ran several (run.sh split_guest, guest.txt):
+    the part of a guest-wide log that is its mode's phase, from its
+    "vgm-job: step phase: host map_info=MODE" to the next phase's (the
+    first phase also gets what came before it: the boot). Other cells:
+    the whole text."""
+    if not os.path.exists(os.path.join(d, "guest.txt")):
+        return text
+    mode = m.replace("_", ":", 1) if m.startswith("raw_") or m.startswith("slow_") else m
+    marks = [x for x in re.finditer(r"vgm-job: step phase: host map_info=(\S+)", text)]
+    for i, x in enumerate(marks):
+        if x.group(1) == mode:
+            start = 0 if i == 0 else text.rfind("\n", 0, x.start()) + 1
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            if i + 1 < len(marks):
+                end = text.rfind("\n", 0, end) + 1
+            return text[start:end]
+    return ""
+
+
 def last_step(d):
     """The last step the guest job announced on the console, or '-'."""
     steps = re.findall(r"vgm-job: step (.*)", read(os.path.join(d, "console.log")) or "")
@@ -224,12 +244,20 @@ def main():
                     a1 = os.path.join(d, "attempt1")
                     why = (read(os.path.join(a1, "boot.error")) or "did not finish").strip()
                     notes.append(f"{tag}: first boot: {why}; last step: {last_step(a1)}; booted again")
-                if os.path.exists(os.path.join(d, "boot.failed")) or \
-                        read(os.path.join(d, "job.rc")) is None:
+                # a cell of a guest that ran several: its phase finished
+                # if it has its results, whatever became of a later one
+                grouped_done = os.path.exists(os.path.join(d, "guest.txt")) and \
+                    os.path.exists(os.path.join(d, "results.json"))
+                if not grouped_done and (os.path.exists(os.path.join(d, "boot.failed")) or
+                                         read(os.path.join(d, "job.rc")) is None):
                     why = (read(os.path.join(d, "boot.error")) or "guest did not finish").strip()
                     problems.append(f"{tag}: {why}; last step: {last_step(d)}")
                     continue
+                # dmesg.txt of the guest, or for a cell of a guest that ran
+                # several the console of its phase (a splat there is its)
                 dmesg = read(os.path.join(d, "dmesg.txt")) or ""
+                if os.path.exists(os.path.join(d, "guest.txt")):
+                    dmesg = phase_of(d, m, read(os.path.join(d, "console.log")) or "")
                 for line in dmesg.splitlines():
                     if SPLAT.search(line):
                         problems.append(f"{tag}: kernel splat: {line.strip()}")

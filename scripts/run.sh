@@ -150,7 +150,7 @@ run_cell() {
 	for a in $(seq "$attempts"); do
 		if [ "$a" = 2 ]; then
 			mkdir -p "$d/attempt1"
-			mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d"/phase-* "$d/attempt1/" 2>/dev/null || true
+			mv "$d"/*.log "$d"/*.txt "$d"/*.json "$d/boot.error" "$d"/phase-* "$d/host-phase" "$d/attempt1/" 2>/dev/null || true
 			info "note: $k/$f/$w/${*}: the guest did not finish; booting it once more (logs of the first attempt in $d/attempt1)"
 		fi
 		VGM_FIRMWARE=$f VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "${shim:-$m}" "$w" "$d/job.in" && break
@@ -171,7 +171,9 @@ split_guest() { # GUESTDIR CELLDIR MODE "MODE..."
 	done
 	if [ -d "$g/attempt1" ]; then cp -al "$g/attempt1" "$c/attempt1"; fi
 	if [ -d "$p" ]; then
-		for f in "$p"/*; do ln -f "$f" "$c/"; done
+		for f in "$p"/*; do
+			if [ -e "$f" ]; then ln -f "$f" "$c/"; fi
+		done
 	fi
 	echo "this cell's mode ran in one guest with the modes [$4], in this order: ${g#"$out"/}" >"$c/guest.txt"
 }
@@ -184,6 +186,7 @@ split_guest() { # GUESTDIR CELLDIR MODE "MODE..."
 # did.
 light() { # FIRMWARE/WINDOW/MODE
 	case " $(echo $FULL_CELLS) " in *" $1 "*) return 1 ;; esac
+	[ "$1" != "${VGM_UPSTREAM_CELL:-seabios/4G/passthrough}" ] || return 1
 	case ${1##*/} in passthrough | seq:* | slow:*) return 1 ;; esac
 	[ "${VGM_GROUP:-1}" = 1 ]
 }
@@ -220,6 +223,8 @@ guests() {
 # VGM_PARALLEL guests at a time (default 2: the kernels of one cell side by
 # side, as the machine's 2 cores allow; 1 runs them one after another).
 PARALLEL=${VGM_PARALLEL:-2}
+# (a variable, not a process substitution: a failure of guests() stops the run)
+plan=$(guests | sort -s -k1,1nr)
 while read -r n fw modes; do
 	f=${fw%%/*} w=${fw#*/}
 	for k in $(kernels_for "$f"); do
@@ -227,7 +232,7 @@ while read -r n fw modes; do
 		# shellcheck disable=SC2086
 		run_cell "$k" "$f" "$w" $modes &
 	done
-done < <(guests | sort -s -k1,1nr)
+done <<<"$plan"
 wait
 info "matrix took $(($(date +%s) - start)) s"
 python3 "$TOP/scripts/report.py" "$out"
