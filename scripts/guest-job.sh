@@ -3,7 +3,8 @@
 # results.json (igt_runner), kunit.txt, probe.txt, igt-runner.log.
 # VGM_PHASES="MODE ..." (the host's mode then "phases"): the probe and the
 # suite once per mode, each phase's files in /mnt/host/phase-MODE (":" as
-# "_"), after telling the host shim the phase's mode (host-phase).
+# "_"), after telling the host shim the phase's mode (host-phase); MODE@full
+# runs the operation subtests too (lifetime, gup, abuse), MODE not.
 set -u
 H=/mnt/host
 # Each step is announced in the kernel log too, so that the console of a guest
@@ -64,14 +65,21 @@ run_suite() {
 runner=igt_runner
 command -v igt_runner >/dev/null || runner="python3 $H/tests/vgm_runner.py"
 if [ -n "${VGM_PHASES:-}" ]; then
-	for VGM_HOST_MAPINFO in $VGM_PHASES; do
+	all=$names
+	for ph in $VGM_PHASES; do
+		VGM_HOST_MAPINFO=${ph%@full}
+		case $ph in
+		*@full) names=$all ;;
+		*) names=$(for n in $all; do case $n in virtgpu_map_lifetime | virtgpu_map_gup | virtgpu_map_abuse) ;; *) echo $n ;; esac; done) ;;
+		esac
+		printf 'TESTLIST\n%s\nEND TESTLIST\n' "$(echo $names)" >$root/test-list.txt
 		P=$H/phase-$(echo "$VGM_HOST_MAPINFO" | tr : _)
 		mkdir -p "$P"
 		VGM_HOST_ANSWERS=$P/host-answers.txt
 		export VGM_HOST_ANSWERS
 		# by rename: the shim reads the file at every answer
 		echo "$VGM_HOST_MAPINFO $VGM_HOST_ANSWERS" >$H/.host-phase && mv $H/.host-phase $H/host-phase
-		step "phase: host map_info=$VGM_HOST_MAPINFO"
+		step "phase: host map_info=$VGM_HOST_MAPINFO, tests [$(echo $names) ]"
 		run_suite "$P"
 	done
 	exit 0

@@ -24,6 +24,23 @@ arm64)
 	;;
 esac
 src=$ROOT/usr/local/src/vgm-igt
+# Keyed by its inputs, as kernel builds are: the sources (the files git
+# knows or would add, relative names: clones share the key), this script,
+# the root (its path names its package list) and the compilers. Unchanged:
+# the binaries of the last build stay (VGM_REBUILD=1 builds anyway).
+key=$(
+	{
+		echo "$garch $ROOT"
+		(cd "$TOP" && git ls-files -co --exclude-standard igt-tests bench clients |
+			xargs -d '\n' sha256sum scripts/igt-build.sh scripts/common.sh)
+		toolchain_id
+		if [ "$garch" = x86_64 ]; then chroot "$ROOT" gcc -v 2>&1 | tail -n1; fi
+	} | sha256sum | cut -c1-16
+)
+if [ "${VGM_REBUILD:-0}" != 1 ] && [ "$(cat "$out/.vgm-key" 2>/dev/null)" = "$key" ]; then
+	info "igt-tests: built from the same inputs (key $key): $out"
+	exit 0
+fi
 step "building igt-tests/ in the $garch root"
 rm -rf "$src" && mkdir -p "$src/igt-tests" "$src/bench" "$src/clients"
 cp -r "$TOP/igt-tests/." "$src/igt-tests/"
@@ -57,4 +74,5 @@ done
 [ $n -gt 0 ] || die "no test binaries were built"
 # igt_runner's stand-in, for a guest whose root has no igt-gpu-tools
 cp "$TOP/igt-tests/runner/vgm_runner.py" "$out/"
+echo "$key" >"$out/.vgm-key"
 info "$n test binaries in $out: $(cd "$out" && echo *)"

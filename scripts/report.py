@@ -63,7 +63,7 @@ def phase_of(d, m, text):
     if not os.path.exists(os.path.join(d, "guest.txt")):
         return text
     mode = m.replace("_", ":", 1) if m.startswith("raw_") or m.startswith("slow_") else m
-    marks = [x for x in re.finditer(r"vgm-job: step phase: host map_info=(\S+)", text)]
+    marks = [x for x in re.finditer(r"vgm-job: step phase: host map_info=([^\s,]+)", text)]
     for i, x in enumerate(marks):
         if x.group(1) == mode:
             start = 0 if i == 0 else text.rfind("\n", 0, x.start()) + 1

@@ -103,7 +103,7 @@ run_cell() {
 	# several modes: one boot, the suite once per mode (guest-job.sh's
 	# VGM_PHASES), in a directory of its own; each cell's directory
 	# gets its phase's files and the guest's (split_guest)
-	[ $# -gt 1 ] && phases="$*" && d=$out/.guests/$k/$f/$w/$(echo "${*//:/_}" | tr ' ' +)
+	[ $# -gt 1 ] && phases="$*" && d=$out/.guests/$k/$f/$w/$(echo "${*//:/_}" | sed 's/@full//g' | tr ' ' +)
 	shim=${phases:+phases}
 	mkdir -p "$d/tests"
 	if [ "$f" = virt ]; then cp "$CACHE"/igt-arm64/bin/* "$d/tests/"; else cp "$CACHE"/igt/bin/* "$d/tests/"; fi
@@ -116,7 +116,7 @@ run_cell() {
 	*" $f/$w/$m "*) ;;
 	*) case $m in seq:* | slow:*) ;; *) rm -f "$d"/tests/virtgpu_map_{lifetime,gup,abuse} ;; esac ;;
 	esac
-	[ -n "$phases" ] && rm -f "$d"/tests/virtgpu_map_{lifetime,gup,abuse}
+	# (a guest of several: MODE@full runs them, guest-job.sh)
 	up=0 upigt=0 filter=
 	[ "$m" = passthrough ] && up=1
 	# upstream drm_virtgpu (about 50 s) does not depend on the window or
@@ -156,7 +156,10 @@ run_cell() {
 		VGM_FIRMWARE=$f VGM_TIMEOUT=${VGM_TIMEOUT:-$t} "$TOP/scripts/boot.sh" "$d" "$k" "${shim:-$m}" "$w" "$d/job.in" && break
 		[ "$a" = "$attempts" ] && echo "boot failed" >"$d/boot.failed"
 	done
-	[ -z "$phases" ] || for mm in $phases; do split_guest "$d" "$out/$k/$f/$w/${mm//:/_}" "$mm" "$phases"; done
+	[ -z "$phases" ] || for mm in $phases; do
+		mm=${mm%@full}
+		split_guest "$d" "$out/$k/$f/$w/${mm//:/_}" "$mm" "$phases"
+	done
 	return 0
 }
 
@@ -178,46 +181,52 @@ split_guest() { # GUESTDIR CELLDIR MODE "MODE..."
 	echo "this cell's mode ran in one guest with the modes [$4], in this order: ${g#"$out"/}" >"$c/guest.txt"
 }
 
-# One-mode cells that are not a class's whole suite (no Mesa, no operation
-# subtests, no filter) differ only in the host's answer: the cells of a
-# kernel, firmware and window share one guest, the suite run once per mode
-# (VGM_GROUP=0: a guest each). A boot, KUnit and the copies cost about 7 s
-# of a guest's time under TCG; the phases of a guest cost what their cells
-# did.
-light() { # FIRMWARE/WINDOW/MODE
-	case " $(echo $FULL_CELLS) " in *" $1 "*) return 1 ;; esac
-	[ "$1" != "${VGM_UPSTREAM_CELL:-seabios/4G/passthrough}" ] || return 1
+# One-mode cells without the Mesa clients, a filter or upstream drm_virtgpu
+# differ only in the host's answer and in whether they run the operation
+# subtests (FULL_CELLS): the cells of a kernel, firmware and window share
+# one guest, the suite run once per mode (VGM_PHASES; MODE@full runs the
+# operation subtests too). VGM_GROUP=0: a guest each. A boot, KUnit and
+# the copies cost about 7 s of a guest's time under TCG; the phases of a
+# guest cost what their cells did.
+groupable() { # FIRMWARE/WINDOW/MODE
 	case ${1##*/} in passthrough | seq:* | slow:*) return 1 ;; esac
+	[ "$1" != "${VGM_UPSTREAM_CELL:-seabios/4G/passthrough}" ] || return 1
 	[ "${VGM_GROUP:-1}" = 1 ]
 }
+full() { case " $(echo $FULL_CELLS) " in *" $1 "*) return 0 ;; esac; return 1; }
 # The guests, longest first (a guest's weight: Mesa clients, whole suite,
 # arm64, the modes it runs), so that two at a time end together: a line
 # "WEIGHT FIRMWARE/WINDOW MODE..." each, in the cells' order where equal.
 guests() {
-	local c f w m n=0 fw
+	local c f w m n fw
 	declare -A group=()
 	local order=()
 	for c in $CELLS; do
 		f=${c%%/*} w=${c#*/} m=${w#*/} w=${w%%/*}
 		fw=$f/$w
-		if light "$c"; then
+		if groupable "$c"; then
 			[ -n "${group[$fw]:-}" ] || order+=("$fw")
+			if full "$c"; then m=$m@full; fi
 			group[$fw]="${group[$fw]:-} $m"
 			continue
 		fi
-		n=10
-		[ "$m" = passthrough ] && n=$((n + 40))
-		case " $(echo $FULL_CELLS) " in *" $c "*) n=$((n + 15)) ;; esac
-		case $m in slow:*) n=$((n + 15)) ;; esac
-		[ "$f" = virt ] && n=$((n * 2))
-		echo "$n $fw $m"
+		weight "$c"
 	done
 	for fw in "${order[@]}"; do
 		set -- ${group[$fw]}
-		n=$((5 + 6 * $#))
+		if [ $# = 1 ]; then weight "$fw/${1%@full}" && continue; fi
+		n=$((5 + 6 * $# + 15 * $(echo "$*" | grep -o @full | wc -l)))
 		[ "${fw%%/*}" = virt ] && n=$((n * 2))
 		echo "$n $fw $*"
 	done
+}
+weight() { # FIRMWARE/WINDOW/MODE: a guest of its own
+	local f=${1%%/*} m=${1##*/} n=10
+	[ "$m" = passthrough ] && n=$((n + 40))
+	if full "$1"; then n=$((n + 15)); fi
+	case $m in slow:*) n=$((n + 15)) ;; esac
+	[ "$f" = virt ] && n=$((n * 2))
+	echo "$n ${1%/*} $m"
 }
 
 # VGM_PARALLEL guests at a time (default 2: the kernels of one cell side by
