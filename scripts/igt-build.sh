@@ -28,12 +28,17 @@ src=$ROOT/usr/local/src/vgm-igt
 # knows or would add, relative names: clones share the key), this script,
 # the root (its path names its package list) and the compilers. Unchanged:
 # the binaries of the last build stay (VGM_REBUILD=1 builds anyway).
+# (outside a git checkout: every file of the three directories)
+srcs=$(cd "$TOP" && { git ls-files -co --exclude-standard igt-tests bench clients 2>/dev/null ||
+	find igt-tests bench clients -type f | sort; })
+[ -n "$srcs" ] || die "no sources of igt-tests/ bench/ clients/ found"
 key=$(
 	{
-		echo "$garch $ROOT"
-		(cd "$TOP" && git ls-files -co --exclude-standard igt-tests bench clients |
-			xargs -d '\n' sha256sum scripts/igt-build.sh scripts/common.sh)
+		echo "$garch $ROOT ${CC:-} ${CFLAGS:-} ${DRM_CFLAGS:-}"
+		(cd "$TOP" && xargs -d '\n' sha256sum scripts/igt-build.sh scripts/common.sh <<<"$srcs")
 		toolchain_id
+		# the root's libc and libdrm (a root remade at the same path)
+		dpkg-query --admindir="$ROOT/var/lib/dpkg" -W libc6-dev libdrm-dev 2>&1
 		if [ "$garch" = x86_64 ]; then chroot "$ROOT" gcc -v 2>&1 | tail -n1; fi
 	} | sha256sum | cut -c1-16
 )
