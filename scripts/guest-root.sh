@@ -47,17 +47,25 @@ binfmt() {
 		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
 		die "cannot mount binfmt_misc (needed to run $garch binaries)"
 	local reg=/proc/sys/fs/binfmt_misc/qemu-$qarch f=/usr/share/binfmts/qemu-$qarch magic mask interp
+	local flags=F fl
 	interp=$(awk '$1 == "interpreter" { print $2 }' "$f")
-	# an existing registration must open the interpreter at registration
-	# time (F): the chroot has no copy of it
+	# The flags: F (the interpreter is opened at registration: the chroot
+	# has no copy of it), and what the package's description asks for:
+	# qemu-user-static since 1:7.2+dfsg-7+deb12u18 names a wrapper
+	# (.../qemu-binfmt/ARCH-binfmt-P) that runs only with P (preserve
+	# argv[0]), and stops every binary of the tree without it
+	grep -q '^preserve yes' "$f" && flags=${flags}P
+	grep -q '^credentials yes' "$f" && flags=${flags}C
 	if [ -e "$reg" ]; then
-		grep -q '^flags: .*F' "$reg" && grep -q "^interpreter $interp\$" "$reg" && return 0
-		echo -1 >"$reg" || die "cannot replace the binfmt_misc entry qemu-$qarch (it lacks the F flag)"
+		fl=$(awk '$1 == "flags:" { print $2 }' "$reg")
+		[ "$(echo "$fl" | fold -w1 | sort | tr -d '\n')" = "$(echo "$flags" | fold -w1 | sort | tr -d '\n')" ] &&
+			grep -q "^interpreter $interp\$" "$reg" && return 0
+		echo -1 >"$reg" || die "cannot replace the binfmt_misc entry qemu-$qarch (flags '$fl', $flags wanted)"
 	fi
 	magic=$(awk '$1 == "magic" { print $2 }' "$f")
 	mask=$(awk '$1 == "mask" { print $2 }' "$f")
 	[ -n "$magic" ] && [ -n "$mask" ] && [ -x "$interp" ] || die "no usable binfmt description in $f"
-	echo ":qemu-$qarch:M::$magic:$mask:$interp:F" >/proc/sys/fs/binfmt_misc/register ||
+	echo ":qemu-$qarch:M::$magic:$mask:$interp:$flags" >/proc/sys/fs/binfmt_misc/register ||
 		die "could not register $interp with binfmt_misc"
 }
 
