@@ -81,9 +81,12 @@ need_host_pkgs() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	step "installing host packages: ${missing[*]}"
-	[ -n "$(find /var/lib/apt/lists -name '*_Packages*' -print -quit 2>/dev/null)" ] || apt-get update -q >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
-		die "could not install host packages: ${missing[*]}"
+	# (one apt at a time: test.sh builds the arm64 root beside the kernels)
+	(
+		flock 9
+		[ -n "$(find /var/lib/apt/lists -name '*_Packages*' -print -quit 2>/dev/null)" ] || apt-get update -q >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+	) 9>"$CACHE/.host-apt.lock" || die "could not install host packages: ${missing[*]}"
 }
 
 # Files of ours laid over the kernel tree (drivers/, include/ where present).

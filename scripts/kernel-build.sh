@@ -45,7 +45,8 @@ need_host_pkgs gcc make flex bison bc libelf-dev libssl-dev ccache cpio patch rs
 PRISTINE=$(readlink -f "$CACHE/linux-pristine")
 JOBS=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-# both trees live under $CACHE: relative paths let ccache share objects
+# the compiler's paths relative to the build directory, and that directory
+# not hashed: builds from one source path share objects (build_builtin)
 export CCACHE_BASEDIR=$CACHE CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=5G
 KMAKE=(make -s -j"$JOBS" ARCH=$KARCH CROSS_COMPILE=$CROSS CC="ccache ${CROSS}gcc" KBUILD_BUILD_TIMESTAMP=0
 	KBUILD_BUILD_USER=vgm KBUILD_BUILD_HOST=vgm)
@@ -174,15 +175,35 @@ build_ours() {
 	info "ours: $(cd "$o/modroot/lib/modules/$kr/kernel/drivers/gpu/drm/virtio" && echo *.ko)"
 }
 
+# The patched tree with virtio-gpu built in. It is compiled from the
+# pristine tree's path: in a private mount namespace the patched tree (a
+# hard-linked copy of the pristine one) is bound over that path, so every
+# compiler command line is the one of the stock build, and ccache answers
+# for each file whose preprocessed text our patches and the three options
+# below leave alone. Cold, after the stock build: minutes instead of the
+# 15 of a build from the patched tree's own path. Without unshare (not
+# root), it is built from that path.
 build_builtin() {
-	local b=$CACHE/build/builtin src
+	local src
 	src=$(patched_tree)
 	printf 'CONFIG_DRM_VIRTIO_GPU=y\nCONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=y\nCONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK=y\n' >"$CACHE/builtin.fragment"
 	[ "$KARCH" = x86_64 ] || die "builtin: x86_64 only (check.sh cross builds the driver in for other architectures)"
+	if unshare -m --propagation private true 2>/dev/null; then
+		unshare -m --propagation private bash -c 'mount --bind "$1" "$2" && exec "$3" builtin-in "$2"' \
+			_ "$src" "$PRISTINE" "$0" || die "built-in kernel build failed"
+	else
+		info "builtin: no mount namespace here: built from $src (no ccache sharing with stock)"
+		build_builtin_in "$src"
+	fi
+}
+
+# build_builtin_in SRCTREE: configure and build the built-in kernel from
+# SRCTREE (the pristine path with the patched tree bound over it)
+build_builtin_in() {
+	local src=$1 b=$CACHE/build/builtin kr
 	configure "$src" "$b" "$TOP/configs/base.config" "$TOP/configs/x86_64.config" "$CACHE/builtin.fragment"
 	step "building patched kernel with virtio-gpu built in ($b)"
 	"${KMAKE[@]}" -C "$src" O="$b" bzImage >&2 || die "built-in kernel build failed"
-	local kr
 	kr=$("${KMAKE[@]}" -C "$src" O="$b" kernelrelease)
 	rm -rf "$OUT/builtin" && mkdir -p "$OUT/builtin/modroot/lib/modules/$kr"
 	cp "$b/arch/x86/boot/bzImage" "$OUT/builtin/"
@@ -240,6 +261,8 @@ builtin)
 	build_keyed builtin builtin
 	;;
 patched-tree) patched_tree ;;
+# (build_builtin, inside its mount namespace)
+builtin-in) build_builtin_in "$2" ;;
 *)
 	# a kernel built elsewhere and put (or linked) into $OUT/<name>, e.g.
 	# an earlier version of the driver for a comparison run
