@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -269,7 +270,8 @@ int __vgm_blob_create(int fd, uint64_t size, uint32_t blob_mem,
 	 * UNMAP_BLOB, and the new blob can then start where it started.
 	 * Only one new node of the blob's size says where the blob is.
 	 */
-	if (!err && placed && !vgm_window_nodes(fd, &after, &nafter)) {
+	/* (no drain: nothing was closed since "before", and a slow host holds the MAP_BLOB) */
+	if (!err && placed && !__vgm_window_nodes(fd, true, &after, &nafter)) {
 		uint64_t want = (size + VGM_PAGE - 1) & ~(VGM_PAGE - 1);
 		int found = 0;
 
@@ -1912,18 +1914,73 @@ static int debugfs_dev_file(int fd, const char *name, char *path, size_t n)
 	return -ENOENT;
 }
 
-/* "0x00000000e0000000-0x00000000e0010000: 65536: used" */
-int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n)
+/*
+ * Drain the control queue before reading the window's allocator. The
+ * upstream driver prints it without host_visible_lock (the bug patch 3 of
+ * the series fixes): an RESOURCE_UNMAP_BLOB answer that removes a node
+ * while the dump is read can crash the kernel (drm_mm_print() walking a
+ * poisoned list). The UNMAP_BLOBs of the blobs this process closed are
+ * queued already; a fenced NOP queued behind them and waited for means
+ * their answers were handled: the device answers in order, and the driver
+ * runs an answer's callback before it handles later fences. The NOP goes
+ * through a second open of the device (its own context, made by the
+ * EXECBUFFER), so that the caller's file keeps the context it has or has
+ * not made. Best effort: no 3D, or no answer in 1 s (a slow host holds
+ * a MAP_BLOB, which the NOP waits behind), and the read goes ahead.
+ */
+static void drain_ctrlq(int fd)
 {
-	char path[PATH_MAX], *buf, *line, *save;
-	int cap = 0, ret;
+	static int dfd = -1;
+	static pid_t dpid;
+	uint32_t nop = 0;
+	struct drm_virtgpu_execbuffer eb = {
+		.flags = VIRTGPU_EXECBUF_FENCE_FD_OUT,
+		.size = sizeof(nop),
+		.command = (uintptr_t)&nop,
+		.fence_fd = -1,
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	char self[64];
+
+	/* (a child of a fork opens its own: the context is the parent's) */
+	if (dfd < 0 || dpid != getpid()) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		dfd = open(self, O_RDWR | O_CLOEXEC);
+		dpid = getpid();
+	}
+	if (dfd < 0 || igt_ioctl(dfd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb))
+		return;
+	pfd.fd = eb.fence_fd;
+	if (poll(&pfd, 1, 1000) != 1)
+		igt_debug("control queue not drained: the NOP's fence is not signalled after 1 s\n");
+	close(eb.fence_fd);
+}
+
+/* the allocator's dump, read after drain_ctrlq() unless raw */
+static char *read_window_mm(int fd, bool raw)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = debugfs_dev_file(fd, "virtio-gpu-host-visible-mm", path, sizeof(path));
+	if (ret) {
+		errno = -ret;
+		return NULL;
+	}
+	if (!raw)
+		drain_ctrlq(fd);
+	return vgm_read_file(path, NULL);
+}
+
+/* "0x00000000e0000000-0x00000000e0010000: 65536: used" */
+int __vgm_window_nodes(int fd, bool raw, struct vgm_mm_node **out, int *n)
+{
+	char *buf, *line, *save;
+	int cap = 0;
 
 	*out = NULL;
 	*n = 0;
-	ret = debugfs_dev_file(fd, "virtio-gpu-host-visible-mm", path, sizeof(path));
-	if (ret)
-		return ret;
-	buf = vgm_read_file(path, NULL);
+	buf = read_window_mm(fd, raw);
 	if (!buf)
 		return -errno;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -1944,6 +2001,11 @@ int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n)
 	}
 	free(buf);
 	return 0;
+}
+
+int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n)
+{
+	return __vgm_window_nodes(fd, false, out, n);
 }
 
 bool vgm_has_blob_list(int fd)
@@ -2238,12 +2300,10 @@ int vgm_pat_count_settled(uint64_t start, uint64_t len, int timeout_ms)
 /* from the driver's allocator: "total: N, ..." and the lowest range start */
 static bool window_from_mm(int fd, uint64_t *base, uint64_t *size)
 {
-	char path[PATH_MAX], *buf, *line, *save;
+	char *buf, *line, *save;
 	unsigned long long s, e, n, total = 0, lowest = ~0ull;
 
-	if (debugfs_dev_file(fd, "virtio-gpu-host-visible-mm", path, sizeof(path)))
-		return false;
-	buf = vgm_read_file(path, NULL);
+	buf = read_window_mm(fd, false);
 	if (!buf)
 		return false;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

@@ -468,12 +468,18 @@ bool vgm_assert_unfaulted(const struct vgm_ctx *c, const void *p, uint64_t len,
 
 /* ---- physical addresses and PAT ---- */
 
-/* allocated ("used") ranges of the host-visible window, from the allocator's debugfs dump */
+/*
+ * Allocated ("used") ranges of the host-visible window, from the
+ * allocator's debugfs dump, read after the control queue is drained (the
+ * upstream driver prints the dump unlocked: see drain_ctrlq()); raw: read
+ * as it is.
+ */
 struct vgm_mm_node {
 	uint64_t start, size;
 };
 
 int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n);
+int __vgm_window_nodes(int fd, bool raw, struct vgm_mm_node **out, int *n);
 
 /*
  * One line of debugfs dri/N/virtio-gpu-host-visible-blobs: a host-visible

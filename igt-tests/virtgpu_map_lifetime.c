@@ -189,6 +189,20 @@
  *		.access for these mappings, EIO is accepted) and stop at the
  *		end of the mapping, also where the blob goes on beyond it.
  *
+ * SUBTEST: debugfs-mm-vs-unmap
+ * Description: A child reads debugfs dri/N/virtio-gpu-host-visible-mm,
+ *		the dump of the window's allocator, in a loop for 3 s, while
+ *		the parent creates host-visible blobs and closes them (16 at a
+ *		time), so that the answers to their RESOURCE_UNMAP_BLOBs remove
+ *		allocator nodes while the dump is printed. The child must
+ *		survive every read and the kernel log stay clean: a dump
+ *		printed without host_visible_lock walks freed list entries
+ *		(a general protection fault in drm_mm_print(), which kills the
+ *		reader). Kernels without debugfs virtio-gpu-host-visible-blobs
+ *		(the upstream driver, which prints the dump unlocked) skip it:
+ *		there it would crash the guest. The mutant debugfs-mm-unlocked
+ *		(make mutants) shows it failing.
+ *
  * SUBTEST: device-remove
  * Description: On a run whose host answers RESOURCE_MAP_BLOB late
  *		(VGM_HOST_MAPINFO=slow:MS), the GPU is removed from the guest
@@ -2331,6 +2345,67 @@ static void test_device_remove(void)
 	munmap(r, sizeof(*r));
 }
 
+/* 16 blobs live at a time, the oldest closed as a new one is made */
+#define MM_RING 16
+
+static void test_debugfs_mm_vs_unmap(void)
+{
+	struct vgm_blob ring[MM_RING] = {};
+	struct vgm_mm_node *nodes;
+	struct vgm_ctx c;
+	struct timespec t0;
+	uint64_t made = 0;
+	int i, n, status, err;
+	pid_t reader;
+
+	vgm_ctx_open(&c);
+	igt_require_f(__vgm_window_nodes(c.fd, true, &nodes, &n) == 0,
+		      "no debugfs virtio-gpu-host-visible-mm to read\n");
+	free(nodes);
+	igt_require_f(vgm_has_blob_list(c.fd),
+		      "a kernel without debugfs virtio-gpu-host-visible-blobs: the upstream driver prints the allocator without host_visible_lock, and this subtest would crash the guest\n");
+
+	reader = fork();
+	igt_assert(reader >= 0);
+	if (!reader) {
+		uint64_t reads = 0;
+
+		igt_gettime(&t0);
+		while (igt_nsec_elapsed(&t0) < 3000ull * 1000000) {
+			if (__vgm_window_nodes(c.fd, true, &nodes, &n))
+				_exit(2);
+			free(nodes);
+			reads++;
+		}
+		igt_info("debugfs-mm-vs-unmap: %" PRIu64 " reads of the allocator\n", reads);
+		_exit(0);
+	}
+
+	igt_gettime(&t0);
+	while (igt_nsec_elapsed(&t0) < 3000ull * 1000000) {
+		struct vgm_blob *b = &ring[made % MM_RING];
+
+		if (b->handle)
+			vgm_gem_close(c.fd, b->handle);
+		memset(b, 0, sizeof(*b));
+		err = __vgm_blob_create(c.fd, SIZE, VIRTGPU_BLOB_MEM_HOST3D,
+					VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, b);
+		igt_assert_f(err == 0, "creating blob %" PRIu64 " failed: %s\n", made, strerror(-err));
+		made++;
+	}
+	for (i = 0; i < MM_RING; i++)
+		if (ring[i].handle)
+			vgm_gem_close(c.fd, ring[i].handle);
+
+	igt_assert_eq(waitpid(reader, &status, 0), reader);
+	igt_info("debugfs-mm-vs-unmap: %" PRIu64 " blobs made and closed\n", made);
+	igt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		     "the reader of debugfs virtio-gpu-host-visible-mm %s%s while %" PRIu64 " blobs were made and closed: the allocator was printed while the answers of their UNMAP_BLOBs changed it\n",
+		     WIFSIGNALED(status) ? "was killed by " : "failed",
+		     WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "", made);
+	vgm_ctx_close(&c);
+}
+
 int igt_main()
 {
 	igt_fixture()
@@ -2411,6 +2486,10 @@ int igt_main()
 	igt_describe("A task faulting on a remapped blob can be killed.");
 	igt_subtest("killed-waiter-fault")
 		test_killed_waiter_remap(false);
+
+	igt_describe("Reading the allocator's debugfs dump while blobs are closed is safe.");
+	igt_subtest("debugfs-mm-vs-unmap")
+		test_debugfs_mm_vs_unmap();
 
 	/* the last subtest of the last binary of the suite: the device stays removed */
 	igt_describe("Removing the GPU ends a wait in mmap() for the host's answer, and mappings of the removed device fault with SIGBUS.");

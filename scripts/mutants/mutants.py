@@ -27,6 +27,7 @@ HOSTMAP = "virtgpu_hostmap.c"
 VRAM = "virtgpu_vram.c"
 PRIME = "virtgpu_prime.c"
 VQ = "virtgpu_vq.c"
+DEBUGFS = "virtgpu_debugfs.c"
 
 # the guest's settings of one run: host map_info mode, window, subtests
 WC = ("wc", "4G")
@@ -129,6 +130,12 @@ MUTANTS = [
            [E("\t\tvirtio_gpu_fence_cancel(vgdev, le64_to_cpu(cmd->fence_id),\n\t\t\t\t\t-ENODEV);\n",
               "\t\tvirtio_gpu_fence_event_process(vgdev, le64_to_cpu(cmd->fence_id));\n", file=VQ)],
            [R("slow:3000", "4G", "device-remove")]),
+    Mutant("debugfs-mm-unlocked",
+           "the allocator's debugfs dump is printed without host_visible_lock (upstream before patch 3)",
+           [E("\tspin_lock(&vgdev->host_visible_lock);\n\tdrm_mm_print(&vgdev->host_visible_mm, &p);\n"
+              "\tspin_unlock(&vgdev->host_visible_lock);\n",
+              "\tdrm_mm_print(&vgdev->host_visible_mm, &p);\n", file=DEBUGFS)],
+           [R(*WC, "debugfs-mm-vs-unmap")]),
     Mutant("dmabuf-own-mapping",
            "exported dma-bufs keep their own address space (upstream before patch 1): zaps miss their mappings",
            [E("\tbuf->file->f_mapping = dev->anon_inode->i_mapping;\n", "", file=PRIME)],
