@@ -112,9 +112,9 @@ run_cell() {
 	# their results differ only between classes of cells, so they run in
 	# one cell per class (see FULL_CELLS). Every cell runs the attribute
 	# and data subtests.
-	[ -n "$phases" ] || case " $(echo $FULL_CELLS) " in
-	*" $f/$w/$m "*) ;;
-	*) case $m in seq:* | slow:*) ;; *) rm -f "$d"/tests/virtgpu_map_{lifetime,gup,abuse} ;; esac ;;
+	[ -n "$phases" ] || full "$f/$w/$m" || case $m in
+	seq:* | slow:*) ;;
+	*) rm -f "$d"/tests/virtgpu_map_{lifetime,gup,abuse} ;;
 	esac
 	# (a guest of several: MODE@full runs them, guest-job.sh)
 	up=0 upigt=0 filter=
