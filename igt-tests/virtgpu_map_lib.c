@@ -1915,18 +1915,22 @@ static int debugfs_dev_file(int fd, const char *name, char *path, size_t n)
 }
 
 /*
- * Drain the control queue before reading the window's allocator. The
- * upstream driver prints it without host_visible_lock (the bug patch 3 of
- * the series fixes): an RESOURCE_UNMAP_BLOB answer that removes a node
- * while the dump is read can crash the kernel (drm_mm_print() walking a
- * poisoned list). The UNMAP_BLOBs of the blobs this process closed are
- * queued already; a fenced NOP queued behind them and waited for means
- * their answers were handled: the device answers in order, and the driver
- * runs an answer's callback before it handles later fences. The NOP goes
+ * Drain the control queue before reading the window's allocator, on
+ * kernels without the blob list. The upstream driver prints the allocator
+ * without host_visible_lock (the bug patch 3 of the series fixes), and the
+ * callback of the host's answer to RESOURCE_UNREF removes a freed blob's
+ * node: a read at that moment can crash the kernel (drm_mm_print()
+ * walking a poisoned list). The RESOURCE_UNREFs of the blobs this process
+ * closed are mostly queued already; a fenced NOP queued behind them and
+ * waited for means their answers were handled: the device answers in
+ * order, and the driver runs an answer's callback before it handles later
+ * fences. Best effort, it narrows the race and does not close it: a blob
+ * that a command in flight still holds (its MAP_BLOB not answered yet) is
+ * freed by a work item after that answer, behind the NOP. The NOP goes
  * through a second open of the device (its own context, made by the
  * EXECBUFFER), so that the caller's file keeps the context it has or has
- * not made. Best effort: no 3D, or no answer in 1 s (a slow host holds
- * a MAP_BLOB, which the NOP waits behind), and the read goes ahead.
+ * not made. No 3D, or no answer in 1 s (a slow host holds a MAP_BLOB,
+ * which the NOP waits behind), and the read goes ahead.
  */
 static void drain_ctrlq(int fd)
 {
@@ -1941,6 +1945,7 @@ static void drain_ctrlq(int fd)
 	};
 	struct pollfd pfd = { .events = POLLIN };
 	char self[64];
+	int ret;
 
 	/* (a child of a fork opens its own: the context is the parent's) */
 	if (dfd < 0 || dpid != getpid()) {
@@ -1951,7 +1956,10 @@ static void drain_ctrlq(int fd)
 	if (dfd < 0 || igt_ioctl(dfd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb))
 		return;
 	pfd.fd = eb.fence_fd;
-	if (poll(&pfd, 1, 1000) != 1)
+	do
+		ret = poll(&pfd, 1, 1000);
+	while (ret < 0 && errno == EINTR);
+	if (ret != 1)
 		igt_debug("control queue not drained: the NOP's fence is not signalled after 1 s\n");
 	close(eb.fence_fd);
 }
@@ -1967,7 +1975,8 @@ static char *read_window_mm(int fd, bool raw)
 		errno = -ret;
 		return NULL;
 	}
-	if (!raw)
+	/* (kernels with the blob list print the allocator under its lock) */
+	if (!raw && !vgm_has_blob_list(fd))
 		drain_ctrlq(fd);
 	return vgm_read_file(path, NULL);
 }

@@ -470,9 +470,9 @@ bool vgm_assert_unfaulted(const struct vgm_ctx *c, const void *p, uint64_t len,
 
 /*
  * Allocated ("used") ranges of the host-visible window, from the
- * allocator's debugfs dump, read after the control queue is drained (the
- * upstream driver prints the dump unlocked: see drain_ctrlq()); raw: read
- * as it is.
+ * allocator's debugfs dump. On kernels without the blob list (stock,
+ * whose driver prints the dump unlocked) it is read after the control
+ * queue is drained, best effort (drain_ctrlq()); raw: read as it is.
  */
 struct vgm_mm_node {
 	uint64_t start, size;

@@ -193,16 +193,20 @@
  * Description: A child reads debugfs dri/N/virtio-gpu-host-visible-mm,
  *		the dump of the window's allocator, in a loop for 3 s, while
  *		the parent creates host-visible blobs and closes them (16 at a
- *		time), so that the answers to their RESOURCE_UNMAP_BLOBs remove
- *		allocator nodes while the dump is printed. The child must
- *		survive every read and the kernel log stay clean: a dump
- *		printed without host_visible_lock walks freed list entries
- *		(a general protection fault in drm_mm_print(), which kills the
- *		reader). It runs where the host answers at once with one
- *		answer (a slow host would hold QEMU for every blob). Kernels without debugfs virtio-gpu-host-visible-blobs
+ *		time): creations insert allocator nodes, and the callbacks of
+ *		the host's answers to RESOURCE_UNREF remove them, while the
+ *		dump is printed. The reader must finish every read and the
+ *		kernel log stay clean. A dump printed without
+ *		host_visible_lock walks freed list entries: a general
+ *		protection fault in drm_mm_print(), which panics the guest
+ *		(it boots with oops=panic), so the run reports the guest as
+ *		crashed; on a kernel that survives it the reader is killed or
+ *		the log has the splat. It runs where the host answers at
+ *		once with one answer (a slow host would hold QEMU for every
+ *		blob). Kernels without debugfs virtio-gpu-host-visible-blobs
  *		(the upstream driver, which prints the dump unlocked) skip it:
- *		there it would crash the guest. The mutant debugfs-mm-unlocked
- *		(make mutants) shows it failing.
+ *		there it would crash the guest. The mutant
+ *		debugfs-mm-unlocked (make mutants) shows it failing.
  *
  * SUBTEST: device-remove
  * Description: On a run whose host answers RESOURCE_MAP_BLOB late
@@ -2356,39 +2360,37 @@ static void test_debugfs_mm_vs_unmap(void)
 	struct vgm_host h;
 	struct vgm_ctx c;
 	struct timespec t0;
-	uint64_t made = 0;
-	int i, n, status, err;
+	uint64_t made = 0, waited;
+	int i, n, status, err = 0, reaped;
 	pid_t reader;
 
 	/* (a slow host holds QEMU MS ms per blob; a sequence is for the remap subtests) */
 	vgm_host_get(&h);
 	igt_require_f(h.kind != VGM_HOST_UNSET && !h.late_ms,
-		      "a host that answers at once, with one answer (this one: %s)\n", h.name);
+		      "needs a host that answers at once, with one answer (VGM_HOST_MAPINFO: %s)\n", h.name);
 	vgm_ctx_open(&c);
+	/* the blob list first: on a kernel without it, not one unlocked read */
+	igt_require_f(vgm_has_blob_list(c.fd),
+		      "a kernel without debugfs virtio-gpu-host-visible-blobs: the upstream driver prints the allocator without host_visible_lock, and this subtest would crash the guest\n");
 	igt_require_f(__vgm_window_nodes(c.fd, true, &nodes, &n) == 0,
 		      "no debugfs virtio-gpu-host-visible-mm to read\n");
 	free(nodes);
-	igt_require_f(vgm_has_blob_list(c.fd),
-		      "a kernel without debugfs virtio-gpu-host-visible-blobs: the upstream driver prints the allocator without host_visible_lock, and this subtest would crash the guest\n");
 
 	reader = fork();
 	igt_assert(reader >= 0);
 	if (!reader) {
-		uint64_t reads = 0;
-
 		igt_gettime(&t0);
 		while (igt_nsec_elapsed(&t0) < 3000ull * 1000000) {
-			if (__vgm_window_nodes(c.fd, true, &nodes, &n))
-				_exit(2);
+			err = __vgm_window_nodes(c.fd, true, &nodes, &n);
+			if (err)
+				_exit(-err & 0x7f);
 			free(nodes);
-			reads++;
 		}
-		igt_info("debugfs-mm-vs-unmap: %" PRIu64 " reads of the allocator\n", reads);
 		_exit(0);
 	}
 
 	igt_gettime(&t0);
-	while (igt_nsec_elapsed(&t0) < 3000ull * 1000000) {
+	while (!err && igt_nsec_elapsed(&t0) < 3000ull * 1000000) {
 		struct vgm_blob *b = &ring[made % MM_RING];
 
 		if (b->handle)
@@ -2396,19 +2398,26 @@ static void test_debugfs_mm_vs_unmap(void)
 		memset(b, 0, sizeof(*b));
 		err = __vgm_blob_create(c.fd, SIZE, VIRTGPU_BLOB_MEM_HOST3D,
 					VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, b);
-		igt_assert_f(err == 0, "creating blob %" PRIu64 " failed: %s\n", made, strerror(-err));
-		made++;
+		if (!err)
+			made++;
 	}
 	for (i = 0; i < MM_RING; i++)
 		if (ring[i].handle)
 			vgm_gem_close(c.fd, ring[i].handle);
 
-	igt_assert_eq(waitpid(reader, &status, 0), reader);
-	igt_info("debugfs-mm-vs-unmap: %" PRIu64 " blobs made and closed\n", made);
+	/* the reader's loop ends after 3 s: 10 s more is a reader stuck in the kernel */
+	reaped = vgm_reap(reader, 10000ull * 1000000, &status, &waited);
+	if (reaped) {
+		kill(reader, SIGKILL);
+		waitpid(reader, NULL, 0);
+	}
+	igt_info("debugfs-mm-vs-unmap: %" PRIu64 " blobs made and closed while the allocator was read\n", made);
+	igt_assert_f(err == 0, "creating blob %" PRIu64 " failed: %s\n", made, strerror(-err));
+	igt_assert_f(!reaped, "the reader of debugfs virtio-gpu-host-visible-mm did not end its 3 s loop within 10 s more: stuck in the kernel\n");
 	igt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		     "the reader of debugfs virtio-gpu-host-visible-mm %s%s while %" PRIu64 " blobs were made and closed: the allocator was printed while the answers of their UNMAP_BLOBs changed it\n",
-		     WIFSIGNALED(status) ? "was killed by " : "failed",
-		     WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "", made);
+		     "the reader of debugfs virtio-gpu-host-visible-mm %s %s while %" PRIu64 " blobs were made and closed: the allocator was printed while it changed\n",
+		     WIFSIGNALED(status) ? "was killed by" : "failed a read:",
+		     WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : strerror(WEXITSTATUS(status)), made);
 	vgm_ctx_close(&c);
 }
 

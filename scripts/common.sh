@@ -83,9 +83,10 @@ need_host_pkgs() {
 	step "installing host packages: ${missing[*]}"
 	# (one apt at a time: test.sh builds the arm64 root beside the kernels)
 	(
-		flock 9
-		[ -n "$(find /var/lib/apt/lists -name '*_Packages*' -print -quit 2>/dev/null)" ] || apt-get update -q >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+		flock -w 900 9 || exit 1
+		[ -n "$(find /var/lib/apt/lists -name '*_Packages*' -print -quit 2>/dev/null)" ] ||
+			apt-get update -q >&2 9>&- || exit 1
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 9>&-
 	) 9>"$CACHE/.host-apt.lock" || die "could not install host packages: ${missing[*]}"
 }
 

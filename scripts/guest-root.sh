@@ -69,6 +69,11 @@ binfmt() {
 		die "could not register $interp with binfmt_misc"
 }
 
+# one builder of a tree at a time (make test builds it in the background;
+# a second make test, or make run-arm64, waits here instead of deleting a
+# tree that debootstrap is writing)
+exec 8>"$CACHE/guestroot-$garch.lock"
+flock -w 3600 8 || die "another guest-root.sh $garch has held $CACHE/guestroot-$garch.lock for an hour"
 if [ ! -f "$ROOT/.complete" ]; then
 	need_host_pkgs debootstrap debian-archive-keyring
 	binfmt
@@ -76,7 +81,7 @@ if [ ! -f "$ROOT/.complete" ]; then
 		die "refusing to delete $ROOT: it still has mounts"
 	fi
 	rm -rf --one-file-system "$ROOT"
-	step "debootstrap --arch=$garch --variant=minbase sid $ROOT (qemu-user: ~15 min)"
+	step "debootstrap --arch=$garch --variant=minbase sid $ROOT (qemu-user: ~10 min)"
 	debootstrap --arch="$garch" --variant=minbase sid "$ROOT" http://deb.debian.org/debian \
 		>"$CACHE/debootstrap-$garch.log" 2>&1 ||
 		die "debootstrap failed, see $CACHE/debootstrap-$garch.log"

@@ -94,11 +94,14 @@ patched_tree() {
 	if [ ! -d "$dst" ]; then
 		cp -al "$PRISTINE" "$dst.tmp" && mv "$dst.tmp" "$dst"
 	fi
-	# undo the previous overlay/patches: relink every file we touched to pristine
+	# undo the previous overlay/patches: every file we touched back to
+	# pristine, as a copy (a new mtime: a hard link would bring back the
+	# pristine file's old one, and make would keep objects built from
+	# the patched file)
 	if [ -f "$dst/.vgm-touched" ]; then
 		while read -r f; do
 			rm -f "$dst/$f"
-			[ -e "$PRISTINE/$f" ] && ln "$PRISTINE/$f" "$dst/$f"
+			[ ! -e "$PRISTINE/$f" ] || cp "$PRISTINE/$f" "$dst/$f"
 		done <"$dst/.vgm-touched"
 	fi
 	: >"$dst/.vgm-touched"
@@ -181,14 +184,16 @@ build_ours() {
 # compiler command line is the one of the stock build, and ccache answers
 # for each file whose preprocessed text our patches and the three options
 # below leave alone. Cold, after the stock build: minutes instead of the
-# 15 of a build from the patched tree's own path. Without unshare (not
-# root), it is built from that path.
+# 15 of a build from the patched tree's own path. Where no mount
+# namespace can be made (not root, a container), it is built from that
+# path. build/builtin names the pristine path in its Makefile and .cmd
+# files: only this script's namespace builds in it.
 build_builtin() {
 	local src
 	src=$(patched_tree)
 	printf 'CONFIG_DRM_VIRTIO_GPU=y\nCONFIG_DRM_VIRTIO_GPU_KUNIT_TEST=y\nCONFIG_DRM_VIRTIO_GPU_UNMAP_HOOK=y\n' >"$CACHE/builtin.fragment"
 	[ "$KARCH" = x86_64 ] || die "builtin: x86_64 only (check.sh cross builds the driver in for other architectures)"
-	if unshare -m --propagation private true 2>/dev/null; then
+	if unshare -m --propagation private mount --bind "$src" "$PRISTINE" 2>/dev/null; then
 		unshare -m --propagation private bash -c 'mount --bind "$1" "$2" && exec "$3" builtin-in "$2"' \
 			_ "$src" "$PRISTINE" "$0" || die "built-in kernel build failed"
 	else

@@ -38,15 +38,21 @@ check "igt harness self-test (with the real igt_runner)" \
 # summary, never silently
 ARM64=${VGM_ARM64:-1}
 # The arm64 guest root (debootstrap and apt under qemu-user, about 10 min
-# cold, one core most of the time) is built beside the x86_64 kernels
+# cold, one core most of the time) is built beside the x86_64 kernels, in
+# a session of its own: stopped with make test (its log:
+# results/guest-root-arm64.log; the arm64 check's time is its wait)
 ROOT_LOG=$RESULTS/guest-root-arm64.log ROOT_PID=
 if [ "$ARM64" = 1 ]; then
-	"$TOP/scripts/guest-root.sh" arm64 >"$ROOT_LOG" 2>&1 &
+	setsid "$TOP/scripts/guest-root.sh" arm64 >"$ROOT_LOG" 2>&1 &
 	ROOT_PID=$!
+	trap '[ -z "$ROOT_PID" ] || kill -- -"$ROOT_PID" 2>/dev/null || true' EXIT
+	trap 'exit 130' INT TERM
+	step "arm64 guest root: building beside the kernels (log: $ROOT_LOG)"
 fi
 arm64_guest() {
 	local rc=0
 	wait "$ROOT_PID" || rc=$?
+	ROOT_PID=
 	cat "$ROOT_LOG" >&2
 	[ $rc -eq 0 ] || return 1
 	"$TOP/scripts/kernel-build.sh" stock-arm64 && "$TOP/scripts/kernel-build.sh" ours-arm64

@@ -2,8 +2,8 @@
 """Mutants of our virtio-gpu driver, for `make mutants` (scripts/mutants.sh).
 
 Each mutant is one deliberate defect: exact text edits of a copy of the
-patched tree's drivers/gpu/drm/virtio/ (virtgpu_hostmap.c, once
-virtgpu_vram.c), and the guest runs whose IGT subtests must catch it
+patched tree's drivers/gpu/drm/virtio/ (mostly virtgpu_hostmap.c; also
+virtgpu_vram.c, virtgpu_prime.c, virtgpu_vq.c, virtgpu_debugfs.c), and the guest runs whose IGT subtests must catch it
 (host map_info mode, host-visible window, igt_runner -t regex).
 Every edit names an anchor that must occur exactly once in the file; a
 driver change that moves an anchor stops the run before anything is built.
