@@ -46,10 +46,17 @@ inputs_hash() { cat "$@" | sha256sum | cut -c1-12; }
 
 # The compilers, linkers and make that builds use, with their full versions
 # (Debian revisions): part of the keys of checks and kernel builds.
+#   toolchain_id [PREFIX...]   only these CROSS_COMPILE prefixes ("" is the
+#                              host's); by default the host's, arm64's, riscv64's
+# (a kernel's key names its own compiler only: installing a cross compiler
+# for the next step must not make the x86_64 kernels stale)
 toolchain_id() {
-	local t
-	for t in gcc ld aarch64-linux-gnu-gcc aarch64-linux-gnu-ld riscv64-linux-gnu-gcc riscv64-linux-gnu-ld; do
-		"$t" -v 2>&1 | tail -n1 || true
+	local p t prefixes=("$@")
+	[ $# -gt 0 ] || prefixes=("" aarch64-linux-gnu- riscv64-linux-gnu-)
+	for p in "${prefixes[@]}"; do
+		for t in gcc ld; do
+			"$p$t" -v 2>&1 | tail -n1 || true
+		done
 	done
 	make -v | head -n1
 }

@@ -229,7 +229,7 @@ variant_key() { # VARIANT
 		echo "$PRISTINE"
 		# (names relative to the tree: clones of it share the key)
 		(cd "$TOP" && sha256sum "${FRAGMENTS[@]#"$TOP"/}" kmod/* scripts/kernel-build.sh scripts/common.sh)
-		toolchain_id
+		toolchain_id "$CROSS"
 		case $1 in
 		ours) cat "$CACHE/linux-patched/.vgm-key" "$OUT/stock$SUFFIX/.vgm-key" ;;
 		builtin) cat "$CACHE/linux-patched/.vgm-key" ;;
