@@ -42,6 +42,9 @@ ARM64=${VGM_ARM64:-1}
 # a session of its own: stopped with make test (its log:
 # results/guest-root-arm64.log; the arm64 check's time is its wait)
 ROOT_LOG=$RESULTS/guest-root-arm64.log ROOT_PID=
+# the cross compilers first: the keys of the checks name every compiler,
+# and one installed while a check runs makes its pass unstorable
+need_host_pkgs gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
 if [ "$ARM64" = 1 ]; then
 	setsid "$TOP/scripts/guest-root.sh" arm64 >"$ROOT_LOG" 2>&1 &
 	ROOT_PID=$!
