@@ -1981,6 +1981,19 @@ static char *read_window_mm(int fd, bool raw)
 	return vgm_read_file(path, NULL);
 }
 
+/* open debugfs dri/N/NAME of the device of @fd: the fd, or -errno */
+int vgm_debugfs_dev_open(int fd, const char *name)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = debugfs_dev_file(fd, name, path, sizeof(path));
+	if (ret)
+		return ret;
+	ret = open(path, O_RDONLY | O_CLOEXEC);
+	return ret < 0 ? -errno : ret;
+}
+
 /* "0x00000000e0000000-0x00000000e0010000: 65536: used" */
 int __vgm_window_nodes(int fd, bool raw, struct vgm_mm_node **out, int *n)
 {

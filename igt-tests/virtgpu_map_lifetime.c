@@ -190,17 +190,19 @@
  *		end of the mapping, also where the blob goes on beyond it.
  *
  * SUBTEST: debugfs-mm-vs-unmap
- * Description: A child reads debugfs dri/N/virtio-gpu-host-visible-mm,
- *		the dump of the window's allocator, in a loop for 3 s, while
- *		the parent creates host-visible blobs and closes them (16 at a
- *		time): creations insert allocator nodes, and the callbacks of
- *		the host's answers to RESOURCE_UNREF remove them, while the
- *		dump is printed. The reader must finish every read and the
+ * Description: Two children, one per CPU, read debugfs
+ *		dri/N/virtio-gpu-host-visible-mm, the dump of the window's
+ *		allocator, in a loop for 3 s, while
+ *		the parent, on CPU 0, creates host-visible blobs and closes
+ *		them (4 alive at a time): creations insert allocator nodes,
+ *		and the callbacks of the host's answers to RESOURCE_UNREF
+ *		remove them, while the
+ *		dump is printed. The readers must finish every read and the
  *		kernel log stay clean. A dump printed without
  *		host_visible_lock walks freed list entries: a general
  *		protection fault in drm_mm_print(), which panics the guest
  *		(it boots with oops=panic), so the run reports the guest as
- *		crashed; on a kernel that survives it the reader is killed or
+ *		crashed; on a kernel that survives it a reader is killed or
  *		the log has the splat. It runs where the host answers at
  *		once with one answer (a slow host would hold QEMU for every
  *		blob). Kernels without debugfs virtio-gpu-host-visible-blobs
@@ -2350,19 +2352,47 @@ static void test_device_remove(void)
 	munmap(r, sizeof(*r));
 }
 
-/* 16 blobs live at a time, the oldest closed as a new one is made */
-#define MM_RING 16
+/* 4 blobs live at a time, the oldest closed as a new one is made */
+#define MM_RING 4
+#define MM_READERS 2
+
+/*
+ * A reader of the allocator's dump, on CPU @cpu, for 3 s: one open file,
+ * read again and again from offset 0 (each pread at 0 prints the dump
+ * anew), so that most of its time is spent walking the allocator. Exit
+ * status: 0, or the errno of a failed read.
+ */
+static void __attribute__((noreturn)) mm_reader(int fd, int cpu)
+{
+	static char buf[1 << 16];
+	struct timespec t0;
+	cpu_set_t set;
+	int dfd;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	dfd = vgm_debugfs_dev_open(fd, "virtio-gpu-host-visible-mm");
+	if (dfd < 0)
+		_exit(-dfd & 0x7f);
+	igt_gettime(&t0);
+	while (igt_nsec_elapsed(&t0) < 3000ull * 1000000)
+		if (pread(dfd, buf, sizeof(buf), 0) < 0)
+			_exit(errno & 0x7f);
+	_exit(0);
+}
 
 static void test_debugfs_mm_vs_unmap(void)
 {
 	struct vgm_blob ring[MM_RING] = {};
-	struct vgm_mm_node *nodes;
+	pid_t reader[MM_READERS];
+	int status[MM_READERS], reaped[MM_READERS];
+	cpu_set_t all, cpu0;
 	struct vgm_host h;
 	struct vgm_ctx c;
 	struct timespec t0;
 	uint64_t made = 0, waited;
-	int i, n, status, err = 0, reaped;
-	pid_t reader;
+	int i, n, dfd, err = 0;
 
 	/* (a slow host holds QEMU MS ms per blob; a sequence is for the remap subtests) */
 	vgm_host_get(&h);
@@ -2372,23 +2402,28 @@ static void test_debugfs_mm_vs_unmap(void)
 	/* the blob list first: on a kernel without it, not one unlocked read */
 	igt_require_f(vgm_has_blob_list(c.fd),
 		      "a kernel without debugfs virtio-gpu-host-visible-blobs: the upstream driver prints the allocator without host_visible_lock, and this subtest would crash the guest\n");
-	igt_require_f(__vgm_window_nodes(c.fd, true, &nodes, &n) == 0,
-		      "no debugfs virtio-gpu-host-visible-mm to read\n");
-	free(nodes);
+	dfd = vgm_debugfs_dev_open(c.fd, "virtio-gpu-host-visible-mm");
+	igt_require_f(dfd >= 0, "no debugfs virtio-gpu-host-visible-mm to read\n");
+	close(dfd);
 
-	reader = fork();
-	igt_assert(reader >= 0);
-	if (!reader) {
-		igt_gettime(&t0);
-		while (igt_nsec_elapsed(&t0) < 3000ull * 1000000) {
-			err = __vgm_window_nodes(c.fd, true, &nodes, &n);
-			if (err)
-				_exit(-err & 0x7f);
-			free(nodes);
-		}
-		_exit(0);
+	/* one reader per CPU (two at most): one runs wherever the driver's work item runs */
+	n = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? MM_READERS : 1;
+	for (i = 0; i < n; i++) {
+		reader[i] = fork();
+		igt_assert(reader[i] >= 0);
+		if (!reader[i])
+			mm_reader(c.fd, i);
 	}
 
+	/*
+	 * The parent on CPU 0 while it makes and closes blobs, so that a
+	 * reader has a CPU to itself (0 of 5 runs killed the mutant with
+	 * one reader on CPU 0, where the driver's work item ran)
+	 */
+	igt_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	sched_setaffinity(0, sizeof(cpu0), &cpu0);
 	igt_gettime(&t0);
 	while (!err && igt_nsec_elapsed(&t0) < 3000ull * 1000000) {
 		struct vgm_blob *b = &ring[made % MM_RING];
@@ -2404,20 +2439,27 @@ static void test_debugfs_mm_vs_unmap(void)
 	for (i = 0; i < MM_RING; i++)
 		if (ring[i].handle)
 			vgm_gem_close(c.fd, ring[i].handle);
+	sched_setaffinity(0, sizeof(all), &all);
 
-	/* the reader's loop ends after 3 s: 10 s more is a reader stuck in the kernel */
-	reaped = vgm_reap(reader, 10000ull * 1000000, &status, &waited);
-	if (reaped) {
-		kill(reader, SIGKILL);
-		waitpid(reader, NULL, 0);
+	/* a reader's loop ends after 3 s: 10 s more is a reader stuck in the kernel */
+	for (i = 0; i < n; i++) {
+		reaped[i] = vgm_reap(reader[i], 10000ull * 1000000, &status[i], &waited);
+		if (reaped[i]) {
+			kill(reader[i], SIGKILL);
+			waitpid(reader[i], NULL, 0);
+		}
 	}
-	igt_info("debugfs-mm-vs-unmap: %" PRIu64 " blobs made and closed while the allocator was read\n", made);
+	igt_info("debugfs-mm-vs-unmap: %" PRIu64 " blobs made and closed while %d readers read the allocator\n",
+		 made, n);
 	igt_assert_f(err == 0, "creating blob %" PRIu64 " failed: %s\n", made, strerror(-err));
-	igt_assert_f(!reaped, "the reader of debugfs virtio-gpu-host-visible-mm did not end its 3 s loop within 10 s more: stuck in the kernel\n");
-	igt_assert_f(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		     "the reader of debugfs virtio-gpu-host-visible-mm %s %s while %" PRIu64 " blobs were made and closed: the allocator was printed while it changed\n",
-		     WIFSIGNALED(status) ? "was killed by" : "failed a read:",
-		     WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : strerror(WEXITSTATUS(status)), made);
+	for (i = 0; i < n; i++) {
+		igt_assert_f(!reaped[i], "reader %d of debugfs virtio-gpu-host-visible-mm did not end its 3 s loop within 10 s more: stuck in the kernel\n", i);
+		igt_assert_f(WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 0,
+			     "reader %d of debugfs virtio-gpu-host-visible-mm %s %s while %" PRIu64 " blobs were made and closed: the allocator was printed while it changed\n",
+			     i, WIFSIGNALED(status[i]) ? "was killed by" : "failed a read:",
+			     WIFSIGNALED(status[i]) ? strsignal(WTERMSIG(status[i])) :
+			     strerror(WEXITSTATUS(status[i])), made);
+	}
 	vgm_ctx_close(&c);
 }
 
