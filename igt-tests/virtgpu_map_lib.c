@@ -1948,7 +1948,11 @@ static void drain_ctrlq(int fd)
 	int ret;
 
 	/* (a child of a fork opens its own: the context is the parent's) */
-	if (dfd < 0 || dpid != getpid()) {
+	if (dfd >= 0 && dpid != getpid()) {
+		close(dfd);
+		dfd = -1;
+	}
+	if (dfd < 0) {
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 		dfd = open(self, O_RDWR | O_CLOEXEC);
 		dpid = getpid();

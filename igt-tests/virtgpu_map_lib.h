@@ -479,9 +479,9 @@ struct vgm_mm_node {
 };
 
 int vgm_window_nodes(int fd, struct vgm_mm_node **out, int *n);
+int __vgm_window_nodes(int fd, bool raw, struct vgm_mm_node **out, int *n);
 /* open debugfs dri/N/NAME of the device of @fd: the fd, or -errno */
 int vgm_debugfs_dev_open(int fd, const char *name);
-int __vgm_window_nodes(int fd, bool raw, struct vgm_mm_node **out, int *n);
 
 /*
  * One line of debugfs dri/N/virtio-gpu-host-visible-blobs: a host-visible

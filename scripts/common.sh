@@ -55,7 +55,7 @@ toolchain_id() {
 	[ $# -gt 0 ] || prefixes=("" aarch64-linux-gnu- riscv64-linux-gnu-)
 	for p in "${prefixes[@]}"; do
 		for t in gcc ld; do
-			"$p$t" -v 2>&1 | tail -n1 || true
+			if command -v "$p$t" >/dev/null; then "$p$t" -v 2>&1 | tail -n1; else echo "$p$t: none"; fi
 		done
 	done
 	make -v | head -n1

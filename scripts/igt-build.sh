@@ -36,7 +36,7 @@ key=$(
 	{
 		echo "$garch $ROOT ${CC:-} ${CFLAGS:-} ${DRM_CFLAGS:-}"
 		(cd "$TOP" && xargs -d '\n' sha256sum scripts/igt-build.sh scripts/common.sh <<<"$srcs")
-		toolchain_id
+		toolchain_id "$CROSS"
 		# the root's libc and libdrm (a root remade at the same path)
 		dpkg-query --admindir="$ROOT/var/lib/dpkg" -W libc6-dev libdrm-dev 2>&1
 		if [ "$garch" = x86_64 ]; then chroot "$ROOT" gcc -v 2>&1 | tail -n1; fi
