@@ -193,7 +193,7 @@
  * Description: Two children, one on each of the first two CPUs (one child
  *		on a guest of one CPU), read debugfs
  *		dri/N/virtio-gpu-host-visible-mm, the dump of the window's
- *		allocator, in a loop for 3 s, while the parent, on the first
+ *		allocator, in a loop for 6 s, while the parent, on the first
  *		child's CPU, creates host-visible blobs and closes them (4
  *		alive at a time): creations insert allocator nodes, and the
  *		callbacks of the host's answers to RESOURCE_UNREF remove
@@ -2356,7 +2356,7 @@ static void test_device_remove(void)
 /* 4 blobs live at a time, the oldest closed as a new one is made */
 #define MM_RING 4
 #define MM_READERS 2
-#define MM_LOOP_NS (3000ull * 1000000)
+#define MM_LOOP_NS (6000ull * 1000000)
 /* a reader that cannot open the dump exits with this, one that fails a read with its errno */
 #define MM_NO_OPEN 255
 
@@ -2479,7 +2479,7 @@ static void test_debugfs_mm_vs_unmap(void)
 	igt_assert_f(err == 0, "making or closing blob %" PRIu64 " failed: %s\n", made, strerror(-err));
 	for (i = 0; i < n; i++) {
 		igt_assert_f(!timed_out[i],
-			     "reader %d of debugfs virtio-gpu-host-visible-mm did not end its 3 s loop within 10 s more: stuck in the kernel\n",
+			     "reader %d of debugfs virtio-gpu-host-visible-mm did not end its 6 s loop within 10 s more: stuck in the kernel\n",
 			     i);
 		igt_assert_f(!WIFEXITED(status[i]) || WEXITSTATUS(status[i]) != MM_NO_OPEN,
 			     "reader %d could not open debugfs virtio-gpu-host-visible-mm\n", i);
