@@ -47,7 +47,7 @@ def fmt(a, b):
 # The user's question first: host-visible blobs, ours against stock, with
 # the control (stock measured again after ours in the same boot): a ratio
 # inside the control's spread around 1 cannot be told from noise.
-print("host-visible blobs: ours against stock (medians in us; ratio ours/stock; control = stock again / stock)")
+print("host-visible blobs: ours against stock (medians in us, stock / ours; ratio ours/stock; control = stock again / stock)")
 hdr = f"{'size':>8}  {'touch every page':>24} {'control':>8} {'':>10}  {'mmap + touch':>24} {'control':>8} {'':>10}"
 print(hdr)
 verdicts = {}
