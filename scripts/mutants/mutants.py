@@ -163,7 +163,7 @@ MUTANTS = [
     Mutant("fault-waits-locked",
            "hostmap_fault_wait() waits for the host with the fault lock held (no VM_FAULT_RETRY), NOPAGE when killed",
            [E("\tif (!fault_flag_allow_retry_first(vmf->flags))\n"
-              "\t\treturn VM_FAULT_SIGBUS;\n"
+              "\t\treturn hostmap_settle(vram) ? VM_FAULT_SIGBUS : 0;\n"
               "\tif (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)\n"
               "\t\treturn VM_FAULT_RETRY;\n"
               "\n"
