@@ -717,7 +717,6 @@ static void test_platform_attr(void)
 	const struct vgm_ptrange *r;
 	int old, ret, qret, err = 0, cache;
 	struct vgm_ptdump pt;
-	struct timespec t0 = {};
 	struct vgm_ctx c;
 	struct vgm_blob b;
 	uint32_t want;
@@ -737,17 +736,9 @@ static void test_platform_attr(void)
 	/*
 	 * (a window-sized blob of the subtest before, mapping-whole@window,
 	 * gives its space back only when the host answered its UNREF: ENOSPC
-	 * for a while, as vgm_blob_create_retry() knows; no assert here,
-	 * the parameter is set)
+	 * for a while; no assert here, the parameter is set)
 	 */
-	igt_gettime(&t0);
-	for (;;) {
-		ret = __vgm_blob_create(c.fd, size, VIRTGPU_BLOB_MEM_HOST3D,
-					VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, &b);
-		if (ret != -ENOSPC || igt_nsec_elapsed(&t0) > 10ull * 1000000000ull)
-			break;
-		usleep(20 * 1000);
-	}
+	ret = __vgm_blob_create_retry(c.fd, size, &b);
 	if (!ret)
 		p = __vgm_mmap(&b, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, &err);
 	igt_assert_f(vgm_param_set(VGM_PLATFORM_PARAM, old == 1) == 0,

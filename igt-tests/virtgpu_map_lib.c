@@ -322,7 +322,7 @@ void vgm_blob_create(int fd, uint64_t size, struct vgm_blob *b)
  * their RESOURCE_UNREF, so a blob as large as what was just freed may not
  * fit yet.
  */
-void vgm_blob_create_retry(int fd, uint64_t size, struct vgm_blob *b)
+int __vgm_blob_create_retry(int fd, uint64_t size, struct vgm_blob *b)
 {
 	struct timespec start = {};
 	int ret;
@@ -332,9 +332,15 @@ void vgm_blob_create_retry(int fd, uint64_t size, struct vgm_blob *b)
 		ret = __vgm_blob_create(fd, size, VIRTGPU_BLOB_MEM_HOST3D,
 					VIRTGPU_BLOB_FLAG_USE_MAPPABLE, 0, b);
 		if (ret != -ENOSPC || igt_nsec_elapsed(&start) > 10ull * 1000000000ull)
-			break;
+			return ret;
 		usleep(20 * 1000);
 	}
+}
+
+void vgm_blob_create_retry(int fd, uint64_t size, struct vgm_blob *b)
+{
+	int ret = __vgm_blob_create_retry(fd, size, b);
+
 	igt_assert_f(ret == 0, "RESOURCE_CREATE_BLOB(HOST3D, USE_MAPPABLE, %" PRIu64 " bytes) failed: %s%s\n",
 		     size, strerror(-ret),
 		     ret == -ENOSPC ? " (for 10 s: window space of freed blobs never came back?)" : "");
@@ -486,6 +492,20 @@ int __vgm_execbuf(int fd, const uint32_t *cmd, uint32_t ndw,
 	if (igt_ioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb))
 		return -errno;
 	return 0;
+}
+
+/* one virgl NOP (a zero header dword) with an out-fence: its sync_file, or -errno */
+int __vgm_fenced_nop(int fd)
+{
+	uint32_t nop = 0;
+	struct drm_virtgpu_execbuffer eb = {
+		.flags = VIRTGPU_EXECBUF_FENCE_FD_OUT,
+		.size = sizeof(nop),
+		.command = (uintptr_t)&nop,
+		.fence_fd = -1,
+	};
+
+	return igt_ioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb) ? -errno : eb.fence_fd;
 }
 
 /* wait until the host is done with the object (up to ~30 s) */
@@ -1936,13 +1956,6 @@ static void drain_ctrlq(int fd)
 {
 	static int dfd = -1;
 	static pid_t dpid;
-	uint32_t nop = 0;
-	struct drm_virtgpu_execbuffer eb = {
-		.flags = VIRTGPU_EXECBUF_FENCE_FD_OUT,
-		.size = sizeof(nop),
-		.command = (uintptr_t)&nop,
-		.fence_fd = -1,
-	};
 	struct pollfd pfd = { .events = POLLIN };
 	char self[64];
 	int ret;
@@ -1957,15 +1970,17 @@ static void drain_ctrlq(int fd)
 		dfd = open(self, O_RDWR | O_CLOEXEC);
 		dpid = getpid();
 	}
-	if (dfd < 0 || igt_ioctl(dfd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb))
+	if (dfd < 0)
 		return;
-	pfd.fd = eb.fence_fd;
+	pfd.fd = __vgm_fenced_nop(dfd);
+	if (pfd.fd < 0)
+		return;
 	do
 		ret = poll(&pfd, 1, 1000);
 	while (ret < 0 && errno == EINTR);
 	if (ret != 1)
 		igt_debug("control queue not drained: the NOP's fence is not signalled after 1 s\n");
-	close(eb.fence_fd);
+	close(pfd.fd);
 }
 
 /* the allocator's dump, read after drain_ctrlq() unless raw */

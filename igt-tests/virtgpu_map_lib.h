@@ -131,6 +131,8 @@ int __vgm_blob_create(int fd, uint64_t size, uint32_t blob_mem,
 		      uint32_t flags, uint32_t hints, struct vgm_blob *b);
 void vgm_blob_create(int fd, uint64_t size, struct vgm_blob *b);
 void vgm_blob_create_retry(int fd, uint64_t size, struct vgm_blob *b);
+/* the same without the assert: 0 or -errno (-ENOSPC after 10 s) */
+int __vgm_blob_create_retry(int fd, uint64_t size, struct vgm_blob *b);
 void vgm_blob_guest(int fd, uint64_t size, struct vgm_blob *b);
 int __vgm_classic_buffer(int fd, uint32_t size, uint32_t *handle, uint32_t *res);
 int __vgm_map_offset(int fd, uint32_t handle, uint64_t *offset);
@@ -146,6 +148,8 @@ int __vgm_prime_export_flags(int fd, uint32_t handle, uint32_t flags, int *dmabu
 int __vgm_execbuf(int fd, const uint32_t *cmd, uint32_t ndw,
 		  const uint32_t *handles, uint32_t nhandles);
 int __vgm_wait(int fd, uint32_t handle);
+/* one virgl NOP with an out-fence (EXECBUFFER, FENCE_FD_OUT): its sync_file, or -errno */
+int __vgm_fenced_nop(int fd);
 int __vgm_transfer(int fd, uint32_t handle, uint32_t size, bool to_host);
 char *vgm_read_file(const char *path, size_t *lenp);
 int vgm_copy_region_cmd(uint32_t *cmd, uint32_t dst_res, uint32_t src_res,

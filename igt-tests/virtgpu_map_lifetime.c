@@ -1943,20 +1943,6 @@ remover(struct removal *r, const cpu_set_t *cpus, int devnull, int fd, uint64_t 
 	_exit(0);
 }
 
-/* one virgl NOP (a zero header dword) with an out-fence: its sync_file, or -errno */
-static int submit_fenced_nop(int fd)
-{
-	uint32_t nop = 0;
-	struct drm_virtgpu_execbuffer eb = {
-		.flags = VIRTGPU_EXECBUF_FENCE_FD_OUT,
-		.size = sizeof(nop),
-		.command = (uintptr_t)&nop,
-		.fence_fd = -1,
-	};
-
-	return igt_ioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb) ? -errno : eb.fence_fd;
-}
-
 /*
  * QEMU's fence trace (boot.sh enables virtio_gpu_fence_ctrl and _resp in
  * slow runs; the log is the run directory's qemu.log, which the guest
@@ -2165,7 +2151,7 @@ static void test_device_remove(void)
 	ret = __vgm_map_offset(c.fd, b2.handle, &offset);
 	/* (5) a fenced command behind it, kicked out at once: in flight at the removal */
 	if (!ret)
-		fence_fd = submit_fenced_nop(c.fd);
+		fence_fd = __vgm_fenced_nop(c.fd);
 	fflush(NULL);
 	wpid = ret ? -1 : fork();
 	if (wpid == 0) {
