@@ -298,6 +298,12 @@ unsigned long virtio_gpu_hostmap_pat_bits(void __iomem *vaddr)
 	return pgprot_val(prot) & _PAGE_CACHE_MASK;
 }
 
+/* Does the blob hold a memory-type reservation (hostmap_reserve())? */
+static bool hostmap_reserved(const struct virtio_gpu_hostmap *hm)
+{
+	return hm->vaddr || hm->wc_size;
+}
+
 /*
  * @prot with the cache bits of the blob's reservation: what
  * vmf_insert_pfn_prot() and vmf_insert_pfn_pmd() give a PFN of the blob
@@ -307,30 +313,22 @@ unsigned long virtio_gpu_hostmap_pat_bits(void __iomem *vaddr)
 static pgprot_t hostmap_platform_prot(const struct virtio_gpu_hostmap *hm,
 				      pgprot_t prot)
 {
-	unsigned long bits;
-
-	if (!hm->vaddr)
+	if (!hostmap_reserved(hm))
 		return prot;
-	bits = virtio_gpu_hostmap_pat_bits(hm->vaddr);
-	if (bits == -1UL)
-		return prot;
-	return __pgprot((pgprot_val(prot) & ~_PAGE_CACHE_MASK) | bits);
+	return __pgprot((pgprot_val(prot) & ~_PAGE_CACHE_MASK) | hm->pat_bits);
 }
 
-/* Read the type the reservation got: refuse it unless it is the host's. */
+/* The type the reservation got (PTE cache bits): refuse it unless it is the host's. */
 static int hostmap_check_pat(struct virtio_gpu_object_vram *vram,
-			     enum virtio_gpu_map_attr attr, void __iomem *vaddr)
+			     enum virtio_gpu_map_attr attr, unsigned long got)
 {
-	unsigned long want, got;
+	unsigned long want;
 
 	if (attr == VIRTIO_GPU_MAP_ATTR_NONE)
 		return 0;
 
 	want = pgprot_val(virtio_gpu_map_attr_pgprot(attr, PAGE_KERNEL)) &
 	       _PAGE_CACHE_MASK;
-	got = virtio_gpu_hostmap_pat_bits(vaddr);
-	if (got == -1UL)
-		return -EOPNOTSUPP;
 	if (got == want)
 		return 0;
 
@@ -352,13 +350,37 @@ static int hostmap_check_pat(struct virtio_gpu_object_vram *vram,
 	return -EOPNOTSUPP;
 }
 
+static void hostmap_release(struct virtio_gpu_hostmap *hm)
+{
+	if (hm->vaddr) {
+		iounmap(hm->vaddr);
+		hm->vaddr = NULL;
+	}
+	if (hm->wc_size) {
+		arch_io_free_memtype_wc(hm->wc_start, hm->wc_size);
+		hm->wc_size = 0;
+	}
+}
+
 /*
- * With PAT, reserve the memory type of @attr for the blob, for as long as
- * it is mapped: a kernel mapping with that type holds the reservation, and
- * every user PTE of the range gets the type reserved. Without PAT (nopat)
- * the PTE can only say WB or UC-: write-combining is refused. A WC MTRR
- * per blob (arch_phys_wc_add()) would make it exact, but variable MTRRs
- * are few, global, and an unprivileged user would hold them.
+ * With PAT, every PFN mapping of the blob gets the memory type reserved for
+ * its range (lookup_memtype()), whatever its PTE asked. So the type of @attr
+ * is reserved for the blob for as long as it is mapped, and the blob is
+ * mapped into the kernel only where nothing else can hold the reservation:
+ *  - WC: arch_io_reserve_memtype_wc(), no kernel mapping;
+ *  - UC- (uncached): nothing is reserved: PAT gives UC- to a range that
+ *    nobody reserved, and the host-visible region is this driver's;
+ *  - WB (cached, and NONE, the platform's default): no exported interface
+ *    reserves it without a mapping, so a kernel mapping of the whole blob
+ *    (ioremap_cache()) holds it. On 32-bit kernels, whose vmalloc space is
+ *    small, a blob that does not fit there is refused.
+ * The type a reservation got, which MTRRs and earlier reservations can
+ * change, is read from a kernel mapping under it: the blob's, or one page
+ * mapped for that and unmapped at once.
+ *
+ * Without PAT (nopat) the PTE can only say WB or UC-: write-combining is
+ * refused. A WC MTRR per blob (arch_phys_wc_add()) would make it exact, but
+ * variable MTRRs are few, global, and an unprivileged user would hold them.
  */
 static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 			   enum virtio_gpu_map_attr attr)
@@ -366,7 +388,8 @@ static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
 	resource_size_t phys = vram->vram_node.start;
 	size_t size = vram->vram_node.size;
-	void __iomem *vaddr;
+	void __iomem *vaddr = NULL;
+	unsigned long got;
 	int ret;
 
 	if (!pat_enabled()) {
@@ -380,37 +403,37 @@ static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 
 	switch (attr) {
 	case VIRTIO_GPU_MAP_ATTR_UNCACHED:
-		vaddr = ioremap(phys, size);
-		break;
+		return 0;
 	case VIRTIO_GPU_MAP_ATTR_WC:
-		vaddr = ioremap_wc(phys, size);
+		if (!arch_io_reserve_memtype_wc(phys, size)) {
+			hm->wc_start = phys;
+			hm->wc_size = size;
+			vaddr = ioremap_wc(phys, PAGE_SIZE);
+		}
 		break;
 	default:
 		vaddr = ioremap_cache(phys, size);
+		hm->vaddr = vaddr;
 		break;
 	}
 	if (!vaddr) {
+		hostmap_release(hm);
 		hostmap_notice(vram->base.base.base.dev,
 			       "resource %u: cannot reserve memory type %s for [%pa+%zx]: refusing to map\n",
 			       vram_res(vram), attr_names[attr], &phys, size);
 		return -EOPNOTSUPP;
 	}
-
-	ret = hostmap_check_pat(vram, attr, vaddr);
-	if (ret) {
+	got = virtio_gpu_hostmap_pat_bits(vaddr);
+	if (vaddr != hm->vaddr)
 		iounmap(vaddr);
+
+	ret = got == -1UL ? -EOPNOTSUPP : hostmap_check_pat(vram, attr, got);
+	if (ret) {
+		hostmap_release(hm);
 		return ret;
 	}
-	hm->vaddr = vaddr;
+	hm->pat_bits = got;
 	return 0;
-}
-
-static void hostmap_release(struct virtio_gpu_hostmap *hm)
-{
-	if (hm->vaddr) {
-		iounmap(hm->vaddr);
-		hm->vaddr = NULL;
-	}
 }
 #else
 /*
@@ -840,8 +863,8 @@ static vm_fault_t virtio_gpu_hostmap_fault(struct vm_fault *vmf)
 /*
  * Copy to or from one page of the blob with the attribute of its user
  * mappings: through the kernel mapping that holds the memory type where
- * there is one (x86 with PAT), else through a temporary kernel mapping of
- * the page with the same attribute.
+ * there is one (x86 with PAT, write-back), else through a temporary kernel
+ * mapping of the page with the same attribute.
  */
 static int hostmap_copy(struct virtio_gpu_object_vram *vram,
 			unsigned long offset, void *buf, int len, bool write)

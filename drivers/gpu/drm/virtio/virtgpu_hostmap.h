@@ -64,9 +64,14 @@ enum virtio_gpu_hostmap_state {
  * @err: the errno mmap returns when @state is not MAPPED
  * @revoke_lock: serialises unmapping and remapping on the host with each
  *	other and with deferred map requests
- * @vaddr: x86 with PAT: kernel mapping of the blob with @attr; it holds the
- *	memory-type reservation that makes PAT give user PTEs the same
- *	attribute
+ * @vaddr: x86 with PAT, write-back: kernel mapping of the blob with @attr;
+ *	it holds the memory-type reservation that makes PAT give user PTEs
+ *	the same attribute
+ * @wc_start: x86 with PAT, write-combining: start of the range reserved
+ *	with arch_io_reserve_memtype_wc() (no kernel mapping)
+ * @wc_size: its size; 0 if the blob holds no such reservation
+ * @pat_bits: x86 with PAT: the PTE cache bits of the type reserved, valid
+ *	while @vaddr or @wc_size hold a reservation
  */
 struct virtio_gpu_hostmap {
 	struct rw_semaphore lock;
@@ -78,6 +83,9 @@ struct virtio_gpu_hostmap {
 	u32 map_info;
 	int err;
 	void __iomem *vaddr;
+	resource_size_t wc_start;
+	size_t wc_size;
+	unsigned long pat_bits;
 };
 
 enum virtio_gpu_map_attr virtio_gpu_map_info_decode(u32 map_info);
