@@ -706,6 +706,82 @@ static void test_guest_blob_wb(void)
 }
 
 /*
+ * The kernel's own mappings of [phys, phys + len): the vmalloc areas that
+ * /proc/vmallocinfo marks "ioremap", by their physical address ("phys=");
+ * an area's size there counts its guard page.
+ */
+static int kernel_mappings(uint64_t phys, uint64_t len, const char *what)
+{
+	char *info, *line, *save = NULL;
+	int count = 0;
+
+	info = vgm_read_file("/proc/vmallocinfo", NULL);
+	igt_require_f(info, "no /proc/vmallocinfo: %s\n", strerror(errno));
+	for (line = strtok_r(info, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long size, pa;
+		const char *ph = strstr(line, " phys=");
+
+		if (!ph || !strstr(line, " ioremap") ||
+		    sscanf(line, "%*s %llu", &size) != 1 || sscanf(ph, " phys=%llx", &pa) != 1)
+			continue;
+		if (size > VGM_PAGE)
+			size -= VGM_PAGE;
+		if (pa < phys + len && pa + size > phys) {
+			igt_info("%s: kernel mapping %s\n", what, line);
+			count++;
+		}
+	}
+	free(info);
+	return count;
+}
+
+/*
+ * A blob is mapped into the kernel only where a memory-type reservation
+ * needs it: on x86 with PAT, a write-back one (the host's cached, or its
+ * default) has no exported interface but a kernel mapping. WC is reserved
+ * without one, UC- needs none, and other architectures reserve nothing.
+ * On 32-bit kernels the vmalloc space such mappings take is small.
+ */
+static void test_kernel_mapping(void)
+{
+	uint64_t size = 4 * VGM_MIB + 4 * VGM_KIB, phys;
+	const char *what = "blob of 4100 KiB";
+	struct vgm_expect e;
+	struct vgm_blob b;
+	struct vgm_ctx c;
+	bool allowed;
+	uint8_t *p;
+	int n;
+
+	vgm_ctx_open(&c);
+	vgm_blob_create_retry(c.fd, size, &b);
+	p = vgm_map_or_skip(&c, &b, &e);
+	/* every page faulted: whatever the fault path maps, it has mapped */
+	vgm_write_stamps(p, size, 0x6b6d);
+	phys = mapping_phys(&b, 0, size, what);
+
+	allowed = VGM_X86 && vgm_pat_enabled() &&
+		  (e.attr == VGM_ATTR_CACHED || e.attr == VGM_ATTR_NONE);
+	n = kernel_mappings(phys, size, what);
+	if (allowed)
+		igt_assert_f(n <= 1,
+			     "%s at [0x%" PRIx64 "+0x%" PRIx64 "]: %d kernel mappings of it; one holds a write-back reservation on x86 with PAT\n",
+			     what, phys, size, n);
+	else
+		igt_assert_f(n == 0,
+			     "%s at [0x%" PRIx64 "+0x%" PRIx64 "]: host %s on %s%s: %d kernel mapping(s) of the blob, where no memory-type reservation needs one\n",
+			     what, phys, size, vgm_attr_name(e.attr), vgm_arch(),
+			     VGM_X86 && !vgm_pat_enabled() ? " (nopat)" : "", n);
+	igt_info("%s at [0x%" PRIx64 "+0x%" PRIx64 "]: host %s, %d kernel mapping(s)%s\n",
+		 what, phys, size, vgm_attr_name(e.attr), n,
+		 allowed ? " (one is allowed: x86 with PAT reserves write-back through it)" : "");
+
+	vgm_unmap(p, size);
+	vgm_gem_close(c.fd, b.handle);
+	vgm_ctx_close(&c);
+}
+
+/*
  * platform_attr=1, the opt-in to stock's behaviour: the guest maps what PAT
  * gives, and RESOURCE_INFO then reports the attribute the guest really got,
  * read back from the guest's own PTE (DEFAULT where the host said nothing).
@@ -1043,6 +1119,10 @@ int igt_main()
 	igt_describe("A window the MTRRs make uncachable is moved to write-back PCI space above 4 GiB when there is room.");
 	igt_subtest("window-placement")
 		test_window_placement();
+
+	igt_describe("A host-visible blob is mapped into the kernel only where x86 PAT needs it to reserve write-back.");
+	igt_subtest("kernel-mapping")
+		test_kernel_mapping();
 
 	igt_describe("Guest-memory blobs map write-back (control group).");
 	igt_subtest("guest-blob-wb")
