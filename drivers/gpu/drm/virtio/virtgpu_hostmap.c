@@ -10,9 +10,9 @@
  *
  *  - the answer is decoded (little-endian, masked) and checked: undefined
  *    values are refused, NONE keeps the old default unless strict_map_info;
- *  - the attribute gets a kernel mapping of the blob, which on x86 reserves
- *    the memory type that PAT will give every user PTE; if PAT or the MTRRs
- *    would turn it into another type, the mapping is refused;
+ *  - on x86 the memory type that PAT will give every user PTE is reserved
+ *    for the blob (see hostmap_reserve()); if PAT or the MTRRs would turn
+ *    it into another type, the mapping is refused;
  *  - mmap installs no PTE; faults insert PFNs (PMDs where aligned) with the
  *    attribute's pgprot, under a read lock of the blob's state;
  *  - unmapping the blob on the host first zaps every user PTE under the
@@ -278,8 +278,9 @@ static const char *x86_cache_name(unsigned long bits)
  *
  * PAT decides the cache mode of every PFN mapping from the memory type
  * reserved for the range, and the MTRRs can override what is asked for
- * (ioremap_cache() accepts a downgrade to UC- silently). The type the
- * reservation got is read from the kernel mapping that holds it.
+ * (ioremap_cache() accepts a downgrade to UC- silently). The type a
+ * reservation got is read from a kernel mapping under it: one that holds
+ * it, or one mapped for the purpose (which gets the reservation's type).
  *
  * Return: its PTE cache bits (_PAGE_CACHE_MASK), or -1UL if it has no PTE.
  */
@@ -318,7 +319,7 @@ static pgprot_t hostmap_platform_prot(const struct virtio_gpu_hostmap *hm,
 	return __pgprot((pgprot_val(prot) & ~_PAGE_CACHE_MASK) | hm->pat_bits);
 }
 
-/* The type the reservation got (PTE cache bits): refuse it unless it is the host's. */
+/* The type reserved (PTE cache bits): refuse it unless it is the host's. */
 static int hostmap_check_pat(struct virtio_gpu_object_vram *vram,
 			     enum virtio_gpu_map_attr attr, unsigned long got)
 {
@@ -363,17 +364,30 @@ static void hostmap_release(struct virtio_gpu_hostmap *hm)
 }
 
 /*
+ * Whether a fault may fill the other PTEs of its page table itself
+ * (hostmap_insert_ptes()), with hostmap_platform_prot(): not on x86 with
+ * PAT where nothing is reserved, since only PAT's lookup knows the type.
+ */
+static bool hostmap_may_fill(const struct virtio_gpu_hostmap *hm)
+{
+	return !pat_enabled() || hostmap_reserved(hm);
+}
+
+/*
  * With PAT, every PFN mapping of the blob gets the memory type reserved for
  * its range (lookup_memtype()), whatever its PTE asked. So the type of @attr
  * is reserved for the blob for as long as it is mapped, and the blob is
  * mapped into the kernel only where nothing else can hold the reservation:
  *  - WC: arch_io_reserve_memtype_wc(), no kernel mapping;
- *  - UC- (uncached): nothing is reserved: PAT gives UC- to a range that
- *    nobody reserved, and the host-visible region is this driver's;
- *  - WB (cached, and NONE, the platform's default): no exported interface
- *    reserves it without a mapping, so a kernel mapping of the whole blob
- *    (ioremap_cache()) holds it. On 32-bit kernels, whose vmalloc space is
- *    small, a blob that does not fit there is refused.
+ *  - WB (cached, and NONE, the platform's default) and UC- (uncached): no
+ *    exported interface reserves them without a mapping, so a kernel
+ *    mapping of the whole blob (ioremap_cache(), ioremap()) holds it;
+ *  - except UC- on 32-bit kernels, whose vmalloc space is small: nothing is
+ *    reserved there, as PAT gives UC- to a range nobody reserved. Only a
+ *    reservation of the BAR by someone else (root, through sysfs
+ *    resourceN_wc or /dev/mem) would change that; faults then take
+ *    whatever PAT gives, page by page (hostmap_may_fill()).
+ *    On 32-bit a cached blob that does not fit in vmalloc space is refused.
  * The type a reservation got, which MTRRs and earlier reservations can
  * change, is read from a kernel mapping under it: the blob's, or one page
  * mapped for that and unmapped at once.
@@ -387,8 +401,8 @@ static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 {
 	struct virtio_gpu_hostmap *hm = &vram->hostmap;
 	resource_size_t phys = vram->vram_node.start;
-	size_t size = vram->vram_node.size;
-	void __iomem *vaddr = NULL;
+	resource_size_t size = vram->vram_node.size;
+	void __iomem *probe = NULL;
 	unsigned long got;
 	int ret;
 
@@ -403,29 +417,36 @@ static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 
 	switch (attr) {
 	case VIRTIO_GPU_MAP_ATTR_UNCACHED:
-		return 0;
+		if (IS_ENABLED(CONFIG_X86_32))
+			return 0;
+		hm->vaddr = ioremap(phys, size);
+		break;
 	case VIRTIO_GPU_MAP_ATTR_WC:
 		if (!arch_io_reserve_memtype_wc(phys, size)) {
 			hm->wc_start = phys;
 			hm->wc_size = size;
-			vaddr = ioremap_wc(phys, PAGE_SIZE);
+			probe = ioremap_wc(phys, PAGE_SIZE);
 		}
 		break;
 	default:
-		vaddr = ioremap_cache(phys, size);
-		hm->vaddr = vaddr;
+		hm->vaddr = ioremap_cache(phys, size);
 		break;
 	}
-	if (!vaddr) {
+	if (!hm->vaddr && !probe) {
 		hostmap_release(hm);
 		hostmap_notice(vram->base.base.base.dev,
-			       "resource %u: cannot reserve memory type %s for [%pa+%zx]: refusing to map\n",
-			       vram_res(vram), attr_names[attr], &phys, size);
+			       "resource %u: cannot reserve memory type %s for [%pa+%pa]%s: refusing to map\n",
+			       vram_res(vram), attr_names[attr], &phys, &size,
+			       attr == VIRTIO_GPU_MAP_ATTR_WC ? "" :
+			       " through a kernel mapping of it (vmalloc space?)");
 		return -EOPNOTSUPP;
 	}
-	got = virtio_gpu_hostmap_pat_bits(vaddr);
-	if (vaddr != hm->vaddr)
-		iounmap(vaddr);
+	if (probe) {
+		got = virtio_gpu_hostmap_pat_bits(probe);
+		iounmap(probe);
+	} else {
+		got = virtio_gpu_hostmap_pat_bits(hm->vaddr);
+	}
 
 	ret = got == -1UL ? -EOPNOTSUPP : hostmap_check_pat(vram, attr, got);
 	if (ret) {
@@ -455,6 +476,11 @@ static pgprot_t hostmap_platform_prot(const struct virtio_gpu_hostmap *hm,
 				      pgprot_t prot)
 {
 	return prot;
+}
+
+static bool hostmap_may_fill(const struct virtio_gpu_hostmap *hm)
+{
+	return true;
 }
 #endif
 
@@ -701,11 +727,12 @@ static int hostmap_fill_pte(pte_t *pte, unsigned long addr, void *data)
  * and the others are set in one walk under one lock, as i915 does from
  * its fault handler, without the memtype lookup per page: @prot has the
  * memory type of the blob's reservation (x86 with PAT), see
- * hostmap_platform_prot(). Existing entries are left alone.
+ * hostmap_platform_prot(). Existing entries are left alone. Unless @fill
+ * (hostmap_may_fill()), only the faulting page is mapped.
  */
 static vm_fault_t hostmap_insert_ptes(struct vm_fault *vmf, unsigned long pfn,
 				      unsigned long pgoff, unsigned long max_pages,
-				      pgprot_t prot)
+				      pgprot_t prot, bool fill)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long addr = vmf->address & PAGE_MASK;
@@ -726,7 +753,7 @@ static vm_fault_t hostmap_insert_ptes(struct vm_fault *vmf, unsigned long pfn,
 	if (ret & VM_FAULT_ERROR)
 		return ret;
 	/* the other pages are a bonus: they fault on their own if this fails */
-	if (end - start > PAGE_SIZE)
+	if (fill && end - start > PAGE_SIZE)
 		apply_to_page_range(vma->vm_mm, start, end - start,
 				    hostmap_fill_pte, &f);
 	return ret;
@@ -734,10 +761,11 @@ static vm_fault_t hostmap_insert_ptes(struct vm_fault *vmf, unsigned long pfn,
 
 static vm_fault_t hostmap_insert(struct vm_fault *vmf, unsigned int order,
 				 unsigned long pfn, unsigned long pgoff,
-				 unsigned long max_pages, pgprot_t prot)
+				 unsigned long max_pages, pgprot_t prot, bool fill)
 {
 	if (!order)
-		return hostmap_insert_ptes(vmf, pfn, pgoff, max_pages, prot);
+		return hostmap_insert_ptes(vmf, pfn, pgoff, max_pages, prot,
+					   fill);
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	/*
 	 * PMD entries take the VMA's protection: only while it is @prot (the
@@ -840,7 +868,8 @@ static vm_fault_t virtio_gpu_hostmap_huge_fault(struct vm_fault *vmf,
 		}
 		prot = hostmap_vma_prot(hm, vma);
 		ret = hostmap_insert(vmf, order, pfn, pgoff,
-				     (obj->size >> PAGE_SHIFT) - pgoff, prot);
+				     (obj->size >> PAGE_SHIFT) - pgoff, prot,
+				     hostmap_may_fill(hm));
 		break;
 	case VIRTIO_GPU_HOSTMAP_UNRESOLVED:
 		/* remapped meanwhile: fault again, which waits for the answer */
@@ -863,8 +892,8 @@ static vm_fault_t virtio_gpu_hostmap_fault(struct vm_fault *vmf)
 /*
  * Copy to or from one page of the blob with the attribute of its user
  * mappings: through the kernel mapping that holds the memory type where
- * there is one (x86 with PAT, write-back), else through a temporary kernel
- * mapping of the page with the same attribute.
+ * there is one (x86 with PAT: write-back, and UC- on 64-bit), else through
+ * a temporary kernel mapping of the page with the same attribute.
  */
 static int hostmap_copy(struct virtio_gpu_object_vram *vram,
 			unsigned long offset, void *buf, int len, bool write)

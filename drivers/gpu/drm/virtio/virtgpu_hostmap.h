@@ -64,9 +64,9 @@ enum virtio_gpu_hostmap_state {
  * @err: the errno mmap returns when @state is not MAPPED
  * @revoke_lock: serialises unmapping and remapping on the host with each
  *	other and with deferred map requests
- * @vaddr: x86 with PAT, write-back: kernel mapping of the blob with @attr;
- *	it holds the memory-type reservation that makes PAT give user PTEs
- *	the same attribute
+ * @vaddr: x86 with PAT, write-back (cached or NONE) and, on 64-bit, UC-:
+ *	kernel mapping of the blob with that type; it holds the memory-type
+ *	reservation that makes PAT give user PTEs the same type
  * @wc_start: x86 with PAT, write-combining: start of the range reserved
  *	with arch_io_reserve_memtype_wc() (no kernel mapping)
  * @wc_size: its size; 0 if the blob holds no such reservation
@@ -84,7 +84,7 @@ struct virtio_gpu_hostmap {
 	int err;
 	void __iomem *vaddr;
 	resource_size_t wc_start;
-	size_t wc_size;
+	resource_size_t wc_size;
 	unsigned long pat_bits;
 };
 
