@@ -2250,14 +2250,13 @@ int vgm_pat_list(struct vgm_memtype **out, int *n)
 }
 
 /**
- * vgm_assert_pat: PAT reserved [phys, phys + len) as @cache, all of it; for
- * UC-, nothing reserved at all is right too (PAT gives such a range UC-)
+ * vgm_assert_pat: PAT reserved [phys, phys + len) as @cache, all of it
  */
 void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what)
 {
 	struct vgm_memtype *m;
 	uint64_t end = phys + len, covered = 0, cursor = phys;
-	int i, n, ret, seen = 0;
+	int i, n, ret;
 
 	if (!VGM_X86) {
 		/* no memory type reservations to cross-check outside x86 */
@@ -2280,7 +2279,6 @@ void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what)
 
 		if (a >= b)
 			continue;
-		seen++;
 		igt_debug("%s: PAT [0x%" PRIx64 "-0x%" PRIx64 "] %s\n", what,
 			  m[i].start, m[i].end, vgm_cache_name(m[i].type));
 		igt_assert_f(m[i].type == cache,
@@ -2294,15 +2292,6 @@ void vgm_assert_pat(uint64_t phys, uint64_t len, int cache, const char *what)
 		}
 	}
 	free(m);
-	if (!seen && cache == VGM_CACHE_UC_MINUS) {
-		/*
-		 * PAT gives UC- to every page of a range nobody reserved
-		 * (lookup_memtype()): a mapping needs no reservation for it
-		 */
-		igt_debug("%s: no PAT reservation for [0x%" PRIx64 "+0x%" PRIx64 "]: PAT gives such a range UC-, as the PTEs say\n",
-			  what, phys, len);
-		return;
-	}
 	igt_assert_f(covered == len,
 		     "%s: no PAT reservation covers [0x%" PRIx64 "-0x%" PRIx64 ") (only 0x%" PRIx64 " bytes from its start)\n",
 		     what, phys, end, covered);
