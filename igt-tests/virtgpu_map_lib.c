@@ -1937,7 +1937,7 @@ static int debugfs_dev_file(int fd, const char *name, char *path, size_t n)
 /*
  * Drain the control queue before reading the window's allocator, on
  * kernels without the blob list. The upstream driver prints the allocator
- * without host_visible_lock (the bug patch 3 of the series fixes), and the
+ * without host_visible_lock (the bug patch 4 of the series fixes), and the
  * callback of the host's answer to RESOURCE_UNREF removes a freed blob's
  * node: a read at that moment can crash the kernel (drm_mm_print()
  * walking a poisoned list). The RESOURCE_UNREFs of the blobs this process
