@@ -11,8 +11,9 @@
  *  - the answer is decoded (little-endian, masked) and checked: undefined
  *    values are refused, NONE keeps the old default unless strict_map_info;
  *  - on x86 the memory type that PAT will give every user PTE is reserved
- *    for the blob (see hostmap_reserve()); if PAT or the MTRRs would turn
- *    it into another type, the mapping is refused;
+ *    for the blob (UC- on 32-bit kernels excepted: see hostmap_reserve());
+ *    if PAT or the MTRRs would turn it into another type, the mapping is
+ *    refused;
  *  - mmap installs no PTE; faults insert PFNs (PMDs where aligned) with the
  *    attribute's pgprot, under a read lock of the blob's state;
  *  - unmapping the blob on the host first zaps every user PTE under the
@@ -387,7 +388,8 @@ static bool hostmap_may_fill(const struct virtio_gpu_hostmap *hm)
  *    reservation of the BAR by someone else (root, through sysfs
  *    resourceN_wc or /dev/mem) would change that; faults then take
  *    whatever PAT gives, page by page (hostmap_may_fill()).
- *    On 32-bit a cached blob that does not fit in vmalloc space is refused.
+ *    On 32-bit a cached or NONE blob that does not fit in vmalloc space is
+ *    refused (the vmalloc= boot parameter enlarges it).
  * The type a reservation got, which MTRRs and earlier reservations can
  * change, is read from a kernel mapping under it: the blob's, or one page
  * mapped for that and unmapped at once.
@@ -435,10 +437,11 @@ static int hostmap_reserve(struct virtio_gpu_object_vram *vram,
 	if (!hm->vaddr && !probe) {
 		hostmap_release(hm);
 		hostmap_notice(vram->base.base.base.dev,
-			       "resource %u: cannot reserve memory type %s for [%pa+%pa]%s: refusing to map\n",
+			       "resource %u: cannot reserve memory type %s for [%pa+%pa] (%s): refusing to map\n",
 			       vram_res(vram), attr_names[attr], &phys, &size,
-			       attr == VIRTIO_GPU_MAP_ATTR_WC ? "" :
-			       " through a kernel mapping of it (vmalloc space?)");
+			       attr == VIRTIO_GPU_MAP_ATTR_WC ?
+			       "a conflicting memory type" :
+			       "a conflicting memory type, or no vmalloc space for a kernel mapping of it: see vmalloc=");
 		return -EOPNOTSUPP;
 	}
 	if (probe) {
