@@ -3,7 +3,8 @@
 #   1. the IGT harness self-test
 #   2. kernel builds: pristine (baseline), ours as a module, ours built in
 #   3. checkpatch --strict on the generated series; W=1 + sparse; the driver
-#      cross-built with W=1 for arm64, riscv64, i386 and um (User-mode Linux) (check.sh cross)
+#      cross-built with W=1 for arm64, riscv64, i386 and um (User-mode Linux) (check.sh cross);
+#      every mutant of make mutants still applies (mutants.py check)
 #   3b. the arm64 guest: its Debian root and kernels (VGM_ARM64=0: not)
 #   4. the run matrix (KUnit in the guest, our IGT suite, upstream
 #      drm_virtgpu, on the stock and our kernel; x86_64 under SeaBIOS and
@@ -70,6 +71,10 @@ if [ "$ARM64" = 1 ]; then
 fi
 check "patch series: format-patch + checkpatch --strict + every commit builds" "$TOP/scripts/check.sh" patches
 check "W=1 + sparse clean" "$TOP/scripts/check.sh" build
+# make mutants starts only if every mutant's edit still applies to the
+# driver: a driver change that moves an anchor shows here, not weeks later
+check "mutant edits apply to the driver (make mutants can start)" \
+	python3 "$TOP/scripts/mutants/mutants.py" check "$CACHE/linux-patched/drivers/gpu/drm/virtio"
 check "driver cross-builds (arm64, riscv64, i386, um)" "$TOP/scripts/check.sh" cross
 # make test runs one cell per class of result (make run: every window and
 # firmware): the moved window and its Mesa clients (SeaBIOS 256M), the
