@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make patches: turn patches/series (+ the files of ours each patch adds, from
 # patches/overlay) into a git format-patch series against the pristine 7.2
-# tree, in $RESULTS/patches. Each commit is checked to apply in order.
+# tree, in $RESULTS/patches, with a cover letter from patches/cover-letter.
+# Each commit is checked to apply in order.
 STEP=patches
 . "$(dirname "$0")/common.sh"
 [ -d "$CACHE/linux-pristine/" ] || "$TOP/scripts/kernel-source.sh"
@@ -41,6 +42,18 @@ for f in $(overlay_files); do
 done
 out=$RESULTS/patches
 rm -rf "$out" && mkdir -p "$out"
-git -C "$G" format-patch -q -o "$out" v7.2-debian..vgm
+git -C "$G" format-patch -q --cover-letter -o "$out" v7.2-debian..vgm
+# the cover letter's subject and text: patches/cover-letter (its first line,
+# then the text after the blank line); format-patch adds the shortlog and
+# the diffstat
+python3 - "$TOP/patches/cover-letter" "$out/0000-cover-letter.patch" <<'PY'
+import sys
+subject, _, blurb = open(sys.argv[1]).read().partition("\n\n")
+cover = open(sys.argv[2]).read()
+assert "*** SUBJECT HERE ***" in cover and "*** BLURB HERE ***" in cover
+cover = cover.replace("*** SUBJECT HERE ***", subject.strip())
+cover = cover.replace("*** BLURB HERE ***", blurb.strip())
+open(sys.argv[2], "w").write(cover)
+PY
 info "series in $out:"
 ls "$out" | sed 's/^/      /' >&2
