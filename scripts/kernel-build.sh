@@ -79,8 +79,19 @@ configure() {
 }
 
 # The patched tree: hard-linked copy of the pristine tree, our files laid over
-# it, patches/series applied. Rebuilt when any input changes.
+# it, patches/series applied. Rebuilt when any input changes, by one run at a
+# time: make test, make mutants and check.sh may run side by side, and two
+# preparations at once leave a half-patched tree behind a valid key.
 patched_tree() {
+	local lk rc=0
+	exec {lk}>>"$CACHE/linux-patched.lock"
+	flock -w 900 "$lk" || die "another run has prepared $CACHE/linux-patched for 15 min"
+	prepare_patched_tree || rc=$?
+	exec {lk}>&-
+	return $rc
+}
+
+prepare_patched_tree() {
 	local dst=$CACHE/linux-patched key f p
 	key=$({ echo "$PRISTINE"; { overlay_files; (cd "$TOP" && find patches -type f | sort); } |
 		(cd "$TOP" && xargs sha256sum); } | sha256sum | cut -c1-12)
