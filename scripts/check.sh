@@ -23,13 +23,15 @@ check_patches() {
 	# UNKNOWN_COMMIT_ID: the Fixes: tags name upstream commits, which the
 	# history-less Debian source tree in patch-git cannot resolve.
 	# (the cover letter is no patch)
+	local series
+	series=$(ls "$RESULTS"/patches/*.patch | grep -v /0000-cover-letter.patch)
 	"$CACHE/patch-git/scripts/checkpatch.pl" --strict --no-tree --color=never \
-		--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID $(ls "$RESULTS"/patches/*.patch | grep -v /0000-cover-letter.patch) |
+		--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID $series |
 		tee "$RESULTS/checkpatch.txt" | grep -E '^total:|^(ERROR|WARNING|CHECK):' >&2
 	if grep -qE '^total: ([1-9]|0 errors, [1-9]|0 errors, 0 warnings, [1-9])' "$RESULTS/checkpatch.txt"; then
 		die "checkpatch found problems: $RESULTS/checkpatch.txt"
 	fi
-	info "checkpatch: clean ($(ls "$RESULTS"/patches/*.patch | grep -cv /0000-cover-letter.patch) patches)"
+	info "checkpatch: clean ($(echo "$series" | wc -l) patches)"
 	# the test-only module (kmod/) is not in the series, but kernel code
 	"$CACHE/patch-git/scripts/checkpatch.pl" --strict --no-tree --color=never -f "$TOP"/kmod/*.c |
 		tee "$RESULTS/checkpatch-kmod.txt" | grep -E '^total:|^(ERROR|WARNING|CHECK):' >&2
